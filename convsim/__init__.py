@@ -7,9 +7,9 @@ from . import bandits, checks, curvature, methods, problems, sde  # noqa: E402
 from .engine import Series, Sweep, Trace, simulate, sweep  # noqa: E402
 from .errors import ConvsimError  # noqa: E402
 from .claims import Claim, Context, Source  # noqa: E402
-from . import plot, store  # noqa: E402
+from . import mutations, plot, store  # noqa: E402
 from . import bilevel  # noqa: E402
 from . import online  # noqa: E402
 
 __all__ = ["simulate", "sweep", "Trace", "Sweep", "Series", "ConvsimError", "backend", "noise", "schedules",
-           "spectra", "methods", "problems", "checks", "Claim", "Context", "Source", "plot"]
+           "spectra", "methods", "problems", "checks", "Claim", "Context", "Source", "plot", "mutations"]

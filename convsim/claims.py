@@ -21,6 +21,7 @@ from .engine.simulate import simulate
 from .engine.sweep import Sweep, sweep
 from .engine.trace import Trace
 from .errors import ConvsimError, require
+from .mutations import Mutation, MutationResult
 from .store import ResultStore, fingerprint
 
 FAMILIES = ("first-order", "nonconvex", "sde", "bilevel", "bandit", "online", "zeroth-order", "privacy",
@@ -50,11 +51,26 @@ class Context:
     store: ResultStore | None = None
     use_cache: bool = True
     progress: bool = False
+    mutation: Mutation | None = None
+    mutation_hits: int = 0
+
+    def mutate(self, obj):
+        """``obj`` under this context's mutation (itself when there is none).
+
+        The simulators below call this on every object they are given; an experiment that
+        runs its own closure through :meth:`cached` calls it on the objects under test.
+        """
+        if self.mutation is None:
+            return obj
+        new, hits = self.mutation.apply(obj)
+        self.mutation_hits += hits
+        return new
 
     def simulate(self, problem, method, steps, replicas, **kw) -> Trace:
         """:func:`convsim.simulate` with this context's settings, reusing stored results."""
         replicas = self.replicas or replicas
         kw.setdefault("seed", self.seed)
+        problem, method = self.mutate(problem), self.mutate(method)
         config = {"problem": problem.spec(), "method": method.spec(), "steps": steps, "replicas": replicas}
         return self._cached(config, kw, lambda: simulate(problem, method, steps, replicas, backend=self.backend,
                                                          dtype=self.dtype, progress=self.progress, **kw))
@@ -65,6 +81,7 @@ class Context:
 
         paths = self.replicas or paths
         kw.setdefault("seed", self.seed)
+        sde, solver = self.mutate(sde), self.mutate(solver)
         config = {"sde": sde.spec(), "solver": solver.name, "x0": [float(v) for v in np.ravel(x0)], "t1": t1,
                   "dt": dt, "paths": paths}
         return self._cached(config, kw, lambda: simulate_sde(sde, solver, x0, t1, dt, paths, backend=self.backend,
@@ -76,6 +93,7 @@ class Context:
 
         replicas = self.replicas or replicas
         kw.setdefault("seed", self.seed)
+        env, learner = self.mutate(env), self.mutate(learner)
         config = {"environment": env.spec(), "learner": learner.spec(), "rounds": rounds, "replicas": replicas}
         return self._cached(config, kw, lambda: simulate_bandit(env, learner, rounds, replicas, backend=self.backend,
                                                                 dtype=self.dtype, **kw))
@@ -91,6 +109,8 @@ class Context:
         return self._cached(config, kw, run)
 
     def _cached(self, config: dict, kw: dict, run: Callable[[], Trace]) -> Trace:
+        if self.mutation is not None:  # a mutated run never shares a key with the true one
+            config = {**config, "mutation": self.mutation.name}
         config = {**config, "backend": self.backend, "dtype": self.dtype,
                   **{k: (sorted(v) if isinstance(v, dict) else v) for k, v in kw.items()}}
         key = fingerprint(config)
@@ -142,16 +162,26 @@ class Claim:
     full: dict
     expected: str = "consistent"
     negative_of: str | None = None
+    mutations: tuple[Mutation, ...] = ()
+    sharpens: str | None = None
     module: str = field(default="", compare=False)
 
     def __post_init__(self):
         require(self.family in FAMILIES, f"claim {self.id!r}: unknown family {self.family!r}")
         require(self.expected in VERDICTS, f"claim {self.id!r}: unknown expected verdict {self.expected!r}")
+        self.mutations = tuple(self.mutations)
+        for m in self.mutations:
+            require(isinstance(m, Mutation), f"claim {self.id!r}: mutations must be convsim.mutations objects, got {m!r}")
+        names = [m.name for m in self.mutations]
+        require(len(set(names)) == len(names), f"claim {self.id!r}: two mutations share a name")
 
     def negative_control(self, statement: str, check: Callable, *, suffix: str = "neg") -> "Claim":
-        """The same experiment against a deliberately wrong statement (expected: violated)."""
+        """The same experiment against a deliberately wrong statement (expected: violated).
+
+        A control declares no mutations of its own (the true claim carries them) and
+        sharpens nothing."""
         return replace(self, id=f"{self.id}-{suffix}", statement=statement, check=check, expected="violated",
-                       negative_of=self.id)
+                       negative_of=self.id, mutations=(), sharpens=None)
 
     def settings(self, quick: bool) -> dict:
         return dict(self.quick if quick else self.full)
@@ -162,6 +192,24 @@ class Claim:
         data = self.experiment(s, ctx)
         verdict = self.check(data, s)
         return Outcome(self, verdict, data, s, time.perf_counter() - began)
+
+    def run_mutated(self, ctx: Context, mutation: Mutation, quick: bool = True) -> MutationResult:
+        """Run the experiment with ``mutation`` planted, under the unchanged check.
+
+        ``caught`` is true when the verdict differs from the claim's expected one.  A
+        mutation that rewrites nothing in the run, or a run that fails, is an error (never
+        a catch)."""
+        mctx = replace(ctx, mutation=mutation, mutation_hits=0)
+        try:
+            outcome = self.run(mctx, quick=quick)
+        except ConvsimError as exc:
+            return MutationResult(mutation.name, mutation.expect, "error", False, mutation.why, error=str(exc))
+        if mctx.mutation_hits == 0:
+            return MutationResult(mutation.name, mutation.expect, "error", False, mutation.why,
+                                  error=f"mutation {mutation.name!r} changed nothing in the run of {self.id!r}")
+        v = outcome.verdict
+        return MutationResult(mutation.name, mutation.expect, v.verdict, v.verdict != self.expected, mutation.why,
+                              reason=v.reason)
 
 
 def experiment_dirs() -> list[Path]:

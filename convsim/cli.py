@@ -53,8 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--format", choices=("text", "json"), default="text")
         if name == "list":
             sp.add_argument("--family", action="append", default=[], help="only this family (repeatable)")
+            sp.add_argument("--out", default="convsim-results",
+                            help="results folder whose latest verdicts flag loose claims (default: convsim-results)")
     for name, helptext in (("verify", "run claims and compare each verdict with the expected one"),
-                           ("report", "run claims (reusing stored results) and write a Markdown report")):
+                           ("report", "run claims (reusing stored results) and write a Markdown report"),
+                           ("mutate", "run each claim under the mutations it declares and show which it catches")):
         sp = sub.add_parser(name, help=helptext)
         sp.add_argument("ids", nargs="*", help="claim ids")
         sp.add_argument("--all", action="store_true", help="every claim")
@@ -65,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--replicas", type=_positive_int, help="override every experiment's replica count")
         sp.add_argument("--seed", type=_seed, default=0)
         sp.add_argument("--out", default="convsim-results", help="folder for runs, figures and reports")
-        sp.add_argument("--figures", help="folder for figures (default: OUT/figures)")
+        if name != "mutate":
+            sp.add_argument("--figures", help="folder for figures (default: OUT/figures)")
         sp.add_argument("--no-cache", action="store_true", help="recompute instead of reusing stored runs")
         sp.add_argument("--format", choices=("text", "json"), default="text")
     return p
@@ -100,10 +104,26 @@ def cmd_list(args) -> int:
         if f not in FAMILIES:
             raise ConvsimError(f"unknown family {f!r}; families: {', '.join(FAMILIES)}")
     claims = [c for c in discover().values() if not args.family or c.family in args.family]
-    rows = [{"id": c.id, "family": c.family, "expected": c.expected, "statement": c.statement,
-             "source": c.source.cite(), "negative_of": c.negative_of, "file": c.module} for c in claims]
+    stored = _load_records(Path(args.out), "verdicts.json")
+
+    def latest(c):  # the full-settings record if there is one, else the quick one
+        return stored.get(f"{c.id}@full") or stored.get(f"{c.id}@quick")
+
+    rows = []
+    for c in claims:
+        r = latest(c) or {}
+        rows.append({"id": c.id, "family": c.family, "expected": c.expected, "statement": c.statement,
+                     "source": c.source.cite(), "negative_of": c.negative_of, "sharpens": c.sharpens,
+                     "mutations": [{"name": m.name, "expect": m.expect, "why": m.why} for m in c.mutations],
+                     "file": c.module, "tightness": r.get("tightness"), "loose": r.get("loose"),
+                     "far_control": r.get("far_control"), "last_verdict": r.get("verdict")})
     width = max((len(c.id) for c in claims), default=0)
-    _emit(args, rows, [f"{c.id:<{width}}  {c.family:<12} expects {c.expected:<12} {c.statement}" for c in claims])
+
+    def flag(r):
+        return " [loose]" if r["loose"] else " [far control]" if r["far_control"] else ""
+
+    _emit(args, rows, [f"{r['id']:<{width}}  {r['family']:<12} expects {r['expected']:<12} {r['statement']}{flag(r)}"
+                       for r in rows])
     return EXIT_OK
 
 
@@ -125,6 +145,40 @@ def cmd_problems(args) -> int:
     return EXIT_OK
 
 
+def _tightness_fields(claim, verdict, companions) -> dict:
+    """tightness (every record), margin (negative controls) and the loose flag (true claims)."""
+    t = verdict.tightness
+    loose = (claim.negative_of is None and claim.expected == "consistent" and verdict.verdict == "consistent"
+             and verdict.loose and claim.id not in companions)
+    return {"tightness": t, "margin": t if claim.negative_of else None, "loose": bool(loose),
+            "far_control": bool(claim.negative_of and verdict.loose)}
+
+
+def _companions(claims) -> set:
+    return {c.sharpens for c in claims if c.sharpens}
+
+
+def _save_records(out: Path, name: str, records: list, quick: bool):
+    """Merge records into OUT/<name> (latest per claim and settings), written atomically."""
+    path = out / name
+    try:
+        stored = json.loads(path.read_text()) if path.exists() else {}
+    except (OSError, ValueError):
+        stored = {}  # a damaged index is rebuilt, never trusted
+    for r in records:
+        stored[f"{r['id']}@{'quick' if quick else 'full'}"] = r
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(stored, indent=1, sort_keys=True))
+    tmp.replace(path)
+
+
+def _load_records(out: Path, name: str) -> dict:
+    try:
+        return json.loads((out / name).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 def _run(args):
     from .backend import dtype_of, namespace
     from .claims import Context, discover, select
@@ -134,7 +188,9 @@ def _run(args):
     from .store import ResultStore
 
     dtype_of(namespace(args.backend), args.dtype)  # unknown or unavailable backend: a one-line error now
-    chosen = select(discover(), args.ids, args.family, args.all)
+    claims = discover()
+    chosen = select(claims, args.ids, args.family, args.all)
+    companions = _companions(claims.values())
     out = Path(args.out)
     figures = Path(args.figures) if args.figures else out / "figures"
     figures.mkdir(parents=True, exist_ok=True)
@@ -156,8 +212,16 @@ def _run(args):
             "statement": claim.statement, "source": claim.source.cite(), "negative_of": claim.negative_of,
             "evidence": outcome.verdict.to_dict(), "figure": str(fig_path), "seconds": round(outcome.seconds, 3),
             "settings": outcome.settings, "quick": bool(args.quick), "backend": args.backend, "seed": args.seed,
+            "sharpens": claim.sharpens, **_tightness_fields(claim, outcome.verdict, companions),
         })
+    _save_records(out, "verdicts.json", records, args.quick)
     return records
+
+
+def _tight_text(t) -> str:
+    from .checks.verdict import describe_tightness
+
+    return describe_tightness(t).removeprefix("tightness ")
 
 
 def cmd_verify(args) -> int:
@@ -166,8 +230,10 @@ def cmd_verify(args) -> int:
     lines = []
     for r in records:
         mark = "ok  " if r["as_expected"] else "FAIL"
+        flag = " [loose]" if r["loose"] else " [far control]" if r["far_control"] else ""
+        what = "margin" if r["negative_of"] else "tightness"
         lines.append(f"{mark} {r['id']:<28} {r['verdict']:<12} (expected {r['expected']}) {r['seconds']:7.2f}s  "
-                     f"{r['evidence']['reason']}")
+                     f"{r['evidence']['reason']}; {what} {_tight_text(r['tightness'])}{flag}")
     bad = sum(not r["as_expected"] for r in records)
     lines.append(f"{len(records) - bad} of {len(records)} verdicts as expected in {time.perf_counter() - began:.1f}s")
     _emit(args, records, lines)
@@ -181,15 +247,22 @@ def cmd_report(args) -> int:
     rows = ["# convsim report", "",
             f"{sum(r['as_expected'] for r in records)} of {len(records)} verdicts as expected "
             f"({'quick' if args.quick else 'full'} settings, backend {args.backend}, seed {args.seed}).", "",
-            "| claim | family | expected | verdict | estimate | interval | claimed | replicas (diverged) | seconds |",
-            "|---|---|---|---|---|---|---|---|---|"]
+            "| claim | family | expected | verdict | estimate | interval | claimed | tightness / margin | "
+            "mutations caught | replicas (diverged) | seconds |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    panels = _load_records(out, "mutations.json")
+    key = "quick" if args.quick else "full"
     for r in records:
         e = r["evidence"]
         ci = f"[{e['ci'][0]:.4g}, {e['ci'][1]:.4g}]" if e.get("ci") else ""
         est = f"{e['estimate']:.4g}" if isinstance(e.get("estimate"), float) else ""
         claimed = f"{e['claimed']:.4g}" if isinstance(e["claimed"], float) else e["claimed"]
+        flag = " **loose**" if r["loose"] else " **far**" if r["far_control"] else ""
+        panel = panels.get(f"{r['id']}@{key}")
+        caught = _panel_cell(panel)
         rows.append(f"| {r['id']} | {r['family']} | {r['expected']} | **{r['verdict']}** | {est} | {ci} | "
-                    f"{claimed} | {e['replicas']} ({e['diverged']}) | {r['seconds']} |")
+                    f"{claimed} | {_tight_text(r['tightness'])}{flag} | {caught} | {e['replicas']} ({e['diverged']}) | "
+                    f"{r['seconds']} |")
     for r in records:
         fig = Path(r["figure"]).resolve()
         try:
@@ -198,7 +271,17 @@ def cmd_report(args) -> int:
             pass
         rows += ["", f"## {r['id']}", "", f"*{r['statement']}*", "", f"Source: {r['source']}.", "",
                  f"Verdict: **{r['verdict']}** (expected {r['expected']}): {r['evidence']['reason']}.", "",
-                 f"![{r['id']}]({fig.as_posix()})"]
+                 f"{'Margin' if r['negative_of'] else 'Tightness'}: {_tight_text(r['tightness'])}"
+                 + (" (loose: no sharp companion)" if r["loose"] else "")
+                 + (f"; sharpens `{r['sharpens']}`" if r.get("sharpens") else "") + ".", ""]
+        panel = panels.get(f"{r['id']}@{key}")
+        if panel:
+            rows += ["| mutation | expect | verdict | caught |", "|---|---|---|---|"]
+            rows += [f"| {m['name']} | {m['expect']}{' (' + m['why'] + ')' if m['why'] else ''} | {m['verdict']} | "
+                     f"{'yes' if m['caught'] else 'no'}{' — ' + m['error'] if m['error'] else ''} |"
+                     for m in panel["mutations"]]
+            rows.append("")
+        rows += [f"![{r['id']}]({fig.as_posix()})"]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(rows) + "\n")
     if args.format == "json":
@@ -208,7 +291,65 @@ def cmd_report(args) -> int:
     return EXIT_OK if all(r["as_expected"] for r in records) else EXIT_MISMATCH
 
 
-COMMANDS = {"list": cmd_list, "methods": cmd_methods, "problems": cmd_problems, "verify": cmd_verify, "report": cmd_report}
+def _panel_cell(panel) -> str:
+    if not panel:
+        return ""
+    ms = panel["mutations"]
+    due = [m for m in ms if m["expect"] == "caught"]
+    text = f"{sum(m['caught'] for m in due)}/{len(due)}"
+    blind = len(ms) - len(due)
+    return text + (f" (+{blind} blind)" if blind else "")
+
+
+def cmd_mutate(args) -> int:
+    """Every declared mutation of every chosen claim: exit 0 iff every expected catch happens."""
+    from .backend import dtype_of, namespace
+    from .claims import Context, discover, select
+    from .store import ResultStore
+    from tqdm.auto import tqdm
+
+    began = time.perf_counter()
+    dtype_of(namespace(args.backend), args.dtype)
+    chosen = [c for c in select(discover(), args.ids, args.family, args.all) if c.negative_of is None]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    interactive = sys.stderr.isatty()
+    ctx = Context(backend=args.backend, dtype=args.dtype, seed=args.seed, replicas=args.replicas,
+                  store=ResultStore(out), use_cache=not args.no_cache, progress=False)
+    records, lines = [], []
+    for claim in tqdm(chosen, unit="claim", disable=not interactive, leave=False):
+        base = claim.run(ctx, quick=args.quick)
+        results = [claim.run_mutated(ctx, m, quick=args.quick) for m in claim.mutations]
+        unguarded = claim.expected == "consistent" and not any(m.expect == "caught" for m in claim.mutations)
+        ok = base.as_expected and all(r.ok for r in results) and not unguarded
+        records.append({"id": claim.id, "family": claim.family, "expected": claim.expected,
+                        "verdict": base.verdict.verdict, "as_expected": base.as_expected, "ok": ok,
+                        "unguarded": unguarded, "mutations": [r.to_dict() for r in results],
+                        "quick": bool(args.quick), "seed": args.seed, "backend": args.backend})
+        mark = "ok  " if ok else "FAIL"
+        head = f"{mark} {claim.id:<28} {base.verdict.verdict:<12}"
+        if unguarded:
+            lines.append(f"{head} declares no mutation it must catch")
+        elif not results:
+            lines.append(f"{head} (expected {claim.expected}; no mutations declared)")
+        for r in results:
+            status = ("ERROR " + r.error) if r.error else ("caught" if r.caught else "missed") + f" ({r.verdict})"
+            if r.expect == "blind":
+                status = f"blind: {status}; {r.why}"
+            lines.append(f"{head} {r.name:<36} {status}")
+            head = " " * len(head)
+    _save_records(out, "mutations.json", records, args.quick)
+    due = [m for r in records for m in r["mutations"] if m["expect"] == "caught"]
+    blind = [m for r in records for m in r["mutations"] if m["expect"] == "blind"]
+    bad = sum(not r["ok"] for r in records)
+    lines.append(f"{sum(m['caught'] for m in due)} of {len(due)} declared catches happened, {len(blind)} blind "
+                 f"({sum(m['caught'] for m in blind)} of those caught anyway); {len(records) - bad} of {len(records)} "
+                 f"claims ok in {time.perf_counter() - began:.1f}s")
+    _emit(args, records, lines)
+    return EXIT_OK if bad == 0 else EXIT_MISMATCH
+
+
+COMMANDS = {"mutate": cmd_mutate, "list": cmd_list, "methods": cmd_methods, "problems": cmd_problems, "verify": cmd_verify, "report": cmd_report}
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -205,6 +205,37 @@ class cyclic(Schedule):
         return (1.0 - s) * self.lr_max + s * self.lr_min
 
 
+@dataclass(frozen=True)
+class scaled(Schedule):
+    """γ_t = factor · base(t) (a step-size mutation, or a schedule reused at another scale)."""
+
+    base: Schedule
+    factor: float
+
+    def __post_init__(self):
+        object.__setattr__(self, "base", as_schedule(self.base))
+        in_range("factor", self.factor, 0.0, math.inf)
+
+    def __call__(self, t):
+        return self.factor * self.base(t)
+
+
+@dataclass(frozen=True)
+class shifted(Schedule):
+    """γ_t = base(max(t + offset, 0)): the schedule read ``offset`` steps off."""
+
+    base: Schedule
+    offset: int
+
+    def __post_init__(self):
+        object.__setattr__(self, "base", as_schedule(self.base))
+        if int(self.offset) != self.offset:
+            raise ConvsimError(f"a schedule offset must be an integer, got {self.offset!r}")
+
+    def __call__(self, t):
+        return self.base(max(t + self.offset, 0))
+
+
 def as_schedule(step) -> Schedule:
     """A schedule from a number (constant step) or a schedule; one-line errors otherwise."""
     if isinstance(step, Schedule):

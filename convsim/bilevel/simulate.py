@@ -150,6 +150,7 @@ def run_bilevel(ctx, problem: BilevelProblem, method: BilevelMethod, steps: int,
     """
     replicas = ctx.replicas or replicas
     kw.setdefault("seed", ctx.seed)
+    problem, method = ctx.mutate(problem), ctx.mutate(method)
     starts = {k: kw.pop(k) for k in ("x0", "y0") if kw.get(k) is not None}
     config = {"simulator": "bilevel", "problem": problem.spec(), "method": method.spec(), "steps": steps,
               "replicas": replicas, **{k: array_digest(v) for k, v in starts.items()}}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.stats
 import sympy
 from sympy.parsing.sympy_parser import parse_expr
 
 from ..errors import ConvsimError, in_range
-from .verdict import CONSISTENT, INCONCLUSIVE, VIOLATED, Checker
+from .verdict import CONSISTENT, INCONCLUSIVE, VIOLATED, Checker, tightness
 
 
 def evaluate_bound(expr, x_name: str, x: np.ndarray, constants: dict) -> tuple[np.ndarray, str]:
@@ -74,7 +76,22 @@ class _BoundCheck(Checker):
             decision, reason = INCONCLUSIVE, (f"the upper limit of the {what} crosses the bound at "
                                               f"{s.x_name}={x[i]:g} without a significant excess")
         return self.verdict(decision, s, ratio[worst], (lower[worst] / bound[worst], upper[worst] / bound[worst]),
-                            (x[0], x[-1]), reason, bound_x=x, bound_y=bound, law="bound", claim=str(self.bound_expr))
+                            (x[0], x[-1]), reason, bound_x=x, bound_y=bound, law="bound", claim=str(self.bound_expr),
+                            tightness=self.decisive_ratio(x, ratio, what))
+
+    @staticmethod
+    def decisive_ratio(x, ratio, what):
+        """Largest measured/bound ratio over the decisive window: the upper half of the checkpoints
+        in log scale (x > 0), so the start of a run (where every bound is met trivially) never
+        decides how tight a bound is."""
+        pos = x > 0
+        if not pos.any():
+            return None
+        lo = math.sqrt(x[pos].min() * x[pos].max())
+        keep = pos & (x >= lo) & np.isfinite(ratio)
+        if not keep.any():
+            return None
+        return tightness("ratio", float(np.max(ratio[keep])), (x[keep][0], x[keep][-1]), f"largest {what}/bound")
 
 
 class Envelope(_BoundCheck):

@@ -16,7 +16,7 @@ import numpy as np
 from ..engine.trace import Series, Trace
 from ..errors import ConvsimError, in_range, positive, require
 from .rates import ols_slope
-from .verdict import INCONCLUSIVE, Checker, bootstrap, check_bound, decide
+from .verdict import INCONCLUSIVE, Checker, bootstrap, check_bound, decide, tightness
 
 STATISTICS = ("median", "mean")
 
@@ -208,4 +208,6 @@ class Complexity(Checker):
                   f"cost {self.cost or s.constants.get('cost', 'steps')}, {note}")
         return self.verdict(decision, s, est, (lo, hi), (eps.min(), eps.max()), reason, claimed=self.claimed,
                             slope=float(fit_slope), intercept=float(intercept), log_power=0.0,
-                            claim=self.claimed_repr(), eps=eps, **details)
+                            claim=self.claimed_repr(), eps=eps,
+                            tightness=tightness("difference", est - self.claimed, (eps.min(), eps.max()),
+                                                "fitted - claimed exponent"), **details)

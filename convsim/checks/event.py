@@ -10,7 +10,7 @@ import scipy.stats
 from ..engine.sweep import Sweep
 from ..engine.trace import Trace
 from ..errors import ConvsimError, in_range, require
-from .verdict import CONSISTENT, INCONCLUSIVE, VIOLATED, Checker, check_bound, decide
+from .verdict import CONSISTENT, INCONCLUSIVE, VIOLATED, Checker, check_bound, decide, tightness
 
 
 def escape_metric(cap: float):
@@ -116,7 +116,9 @@ class Event(Checker):
         reason = (f"event frequency at {name}={x[j]:.4g} is {p[j]:.3f} [{cis[j][0]:.3f}, {cis[j][1]:.3f}] vs claimed "
                   f"{self.claimed_repr()} (tolerance {self.tolerance:g}, {x.size} points, Bonferroni); all: {table}")
         return self._verdict(decision, x, hits, name, p[j], cis[j], (x[0], x[-1]), reason,
-                             proportions=p, intervals=cis, points=x)
+                             proportions=p, intervals=cis, points=x,
+                             tightness=tightness("difference", float(p[j]) - self.claimed, (x[0], x[-1]),
+                                                 "frequency - claimed probability at the deciding point"))
 
     def _verdict(self, decision, x, hits, name, est, ci, window, reason, **details):
         from ..engine.trace import Series

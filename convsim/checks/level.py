@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import ConvsimError, positive
 from .bounds import evaluate_bound
-from .verdict import INCONCLUSIVE, Checker, bootstrap, check_bound, decide
+from .verdict import INCONCLUSIVE, VIOLATED, Checker, bootstrap, check_bound, decide, tightness
 
 
 class Level(Checker):
@@ -57,8 +57,10 @@ class Level(Checker):
         m = math.log1p(self.rtol)
         decision = decide(math.log(lo), math.log(hi), math.log(value), self.bound, m, m)
         reason = f"stationary level {est:.4g} [{lo:.4g}, {hi:.4g}] vs claimed {value:.4g} ({self.bound}, rtol {self.rtol:g})"
-        return self.verdict(decision, s, est, (lo, hi), (s.x[mask][0], s.x[mask][-1]), reason, claimed=value,
-                            law="level", claim=str(self.claimed_expr))
+        window = (s.x[mask][0], s.x[mask][-1])
+        return self.verdict(decision, s, est, (lo, hi), window, reason, claimed=value,
+                            law="level", claim=str(self.claimed_expr),
+                            tightness=tightness("ratio", est / value, window, "measured/claimed level"))
 
 
 class Compare(Checker):
@@ -91,12 +93,21 @@ class Compare(Checker):
         mask = (sa.x == sa.x[-1]) if self.window is None else (sa.x >= self.window[0]) & (sa.x <= self.window[1])
         ya = sa.values[both_ok][:, mask].mean(axis=1)
         yb = sb.values[both_ok][:, mask].mean(axis=1)
+        window = (sa.x[mask][0], sa.x[mask][-1])
+        if np.array_equal(ya, yb):  # a bug that makes A and B the same run must not pass as "A beats B"
+            return self.verdict(VIOLATED, merged, 1.0, (1.0, 1.0), window,
+                                f"A and B are identical on all {ya.size} paired replicas: a tie, not a win by "
+                                f"{self.factor:g}", claimed=self.factor, law="ratio",
+                                tightness=tightness("ratio", 1.0 / self.factor, window, "measured/claimed factor"))
         if ya.mean() <= 0 or yb.mean() <= 0:
             return self.verdict(INCONCLUSIVE, merged, None, None, None, "a mean is not positive")
         stat = lambda p, q: np.log(np.mean(q, axis=1)) - np.log(np.mean(p, axis=1))
         est, lo, hi = bootstrap((ya, yb), stat, self.confidence, self.seed, self.n_resamples)
         decision = decide(lo, hi, math.log(self.factor), "lower", 0.0, 0.0)
+        if decision == "consistent" and lo <= math.log(self.factor):  # the interval must clear the factor strictly
+            decision = INCONCLUSIVE
         reason = (f"B/A ratio {math.exp(est):.4g} [{math.exp(lo):.4g}, {math.exp(hi):.4g}] vs claimed factor "
                   f"{self.factor:g}, {both_ok.sum()} paired replicas")
         return self.verdict(decision, merged, math.exp(est), (math.exp(lo), math.exp(hi)),
-                            (sa.x[mask][0], sa.x[mask][-1]), reason, claimed=self.factor, law="ratio")
+                            window, reason, claimed=self.factor, law="ratio",
+                            tightness=tightness("ratio", math.exp(est) / self.factor, window, "measured/claimed factor"))

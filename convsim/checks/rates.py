@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..errors import ConvsimError, positive
-from .verdict import INCONCLUSIVE, Checker, bootstrap, check_bound, decide
+from .verdict import INCONCLUSIVE, Checker, bootstrap, check_bound, decide, tightness
 
 
 def _window_mask(x: np.ndarray, window, default_log: bool) -> np.ndarray:
@@ -109,7 +109,8 @@ class Exponent(_LogFit):
                   f"({self.bound}, tolerance {self.tolerance:g})")
         return self.verdict(decision, s, est, (lo, hi), window, reason, claimed=self.claimed,
                             slope=est, intercept=intercept, log_power=self.log_power, law="power",
-                            claim=self.claimed_repr())
+                            claim=self.claimed_repr(),
+                            tightness=tightness("difference", est - self.claimed, window, "fitted - claimed exponent"))
 
 
 class Linear(_LogFit):
@@ -140,4 +141,5 @@ class Linear(_LogFit):
         reason = (f"fitted rate {rate:.6g} [{rate_lo:.6g}, {rate_hi:.6g}] per step vs claimed {self.claimed:.6g} "
                   f"({self.bound}, rtol {self.rtol:g} on log rate)")
         return self.verdict(decision, s, rate, (rate_lo, rate_hi), window, reason, claimed=self.claimed,
-                            slope=est, intercept=intercept, law="geometric")
+                            slope=est, intercept=intercept, law="geometric",
+                            tightness=tightness("ratio", est / log_rho, window, "fitted/claimed log-rate"))

@@ -38,10 +38,16 @@ class Verdict:
     diverged: int
     reason: str
     details: dict = field(default_factory=dict)
+    tightness: dict | None = None
 
     @property
     def consistent(self) -> bool:
         return self.verdict == CONSISTENT
+
+    @property
+    def loose(self) -> bool:
+        """The statement is far from what was measured (see :func:`is_loose`)."""
+        return is_loose(self.tightness)
 
     def to_dict(self) -> dict:
         return _jsonable(asdict(self))
@@ -49,7 +55,45 @@ class Verdict:
     def summary(self) -> str:
         ci = f" [{self.ci[0]:.4g}, {self.ci[1]:.4g}]" if self.ci else ""
         est = f"{self.estimate:.4g}" if self.estimate is not None else "n/a"
-        return f"{self.verdict}: {self.check} {self.metric} estimate {est}{ci} vs claimed {self.claimed} ({self.reason})"
+        tight = f"; {describe_tightness(self.tightness)}" if self.tightness else ""
+        return (f"{self.verdict}: {self.check} {self.metric} estimate {est}{ci} vs claimed {self.claimed} "
+                f"({self.reason}{tight})")
+
+
+LOOSE_RATIO, LOOSE_DIFFERENCE = 10.0, 0.5
+"""A statement is *loose* when what was measured is more than 10× inside (or outside) it,
+for ratio-type evidence, or more than 0.5 away, for exponents and probabilities."""
+
+
+def tightness(kind: str, value: float, window=None, what: str = "") -> dict | None:
+    """How close a statement is to what was measured, in the decisive window.
+
+    ``kind="ratio"``: measured / stated (a mean over its bound, a level over its closed
+    form, a rate's log over the claimed one); 1 is tight.  ``kind="difference"``:
+    measured − stated (a fitted exponent minus the claimed one, a probability minus its
+    threshold); 0 is tight.  For a negative control the same number is its *margin*.
+    """
+    if value is None or not math.isfinite(float(value)):
+        return None
+    return {"kind": kind, "value": float(value), "window": None if window is None else [float(window[0]), float(window[1])],
+            "what": what}
+
+
+def is_loose(t: dict | None) -> bool:
+    if not t:
+        return False
+    v = t["value"]
+    if t["kind"] == "ratio":
+        return v <= 0 or v < 1 / LOOSE_RATIO or v > LOOSE_RATIO
+    return abs(v) > LOOSE_DIFFERENCE
+
+
+def describe_tightness(t: dict | None) -> str:
+    if not t:
+        return "tightness n/a"
+    where = f" over {t['window'][0]:g}..{t['window'][1]:g}" if t.get("window") else ""
+    sign = "" if t["kind"] == "ratio" else "+" if t["value"] >= 0 else ""
+    return f"tightness {t['what'] or t['kind']} {sign}{t['value']:.3g}{where}"
 
 
 def _jsonable(obj):
@@ -113,7 +157,8 @@ class Checker:
     def claimed_repr(self):
         return getattr(self, "claimed", None)
 
-    def verdict(self, decision, s: Series, estimate, ci, window, reason, claimed=None, **details) -> Verdict:
+    def verdict(self, decision, s: Series, estimate, ci, window, reason, claimed=None, tightness=None,
+                **details) -> Verdict:
         first = s.diverged_at[s.diverged]
         details.setdefault("x_name", s.x_name)
         if first.size:
@@ -122,7 +167,7 @@ class Checker:
                        None if estimate is None else float(estimate),
                        None if ci is None else (float(ci[0]), float(ci[1])), self.confidence,
                        None if window is None else (float(window[0]), float(window[1])),
-                       int(s.values.shape[0]), int(np.sum(s.diverged)), reason, details)
+                       int(s.values.shape[0]), int(np.sum(s.diverged)), reason, details, tightness)
 
 
 def decide(lo: float, hi: float, claimed: float, bound: str, margin_low: float, margin_high: float) -> str:

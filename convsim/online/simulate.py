@@ -82,6 +82,7 @@ def run(ctx, losses, learner, rounds: int, replicas: int, **kw) -> Trace:
     replica override), stored and reused through ``ctx.cached``."""
     replicas = ctx.replicas or replicas
     kw.setdefault("seed", ctx.seed)
+    losses, learner = ctx.mutate(losses), ctx.mutate(learner)
     config = {"simulator": "online", "losses": losses.spec(), "learner": learner.spec(), "rounds": rounds,
               "replicas": replicas}
     return ctx.cached(config, lambda: simulate_online(losses, learner, rounds, replicas, backend=ctx.backend,
