@@ -113,6 +113,8 @@ def _draw_claim(ax, v: Verdict):
             ax.plot(x, claim, ":", color=COLORS.get(v.verdict), lw=2, label=f"claimed rate {v.claimed:.5g}")
     elif law == "bound" and "bound_x" in d:
         ax.plot(d["bound_x"], d["bound_y"], ":", color=COLORS.get(v.verdict), lw=2, label=f"bound {d.get('claim')}")
+    elif law == "reference" and "bound_x" in d:
+        ax.plot(d["bound_x"], d["bound_y"], ":", color=COLORS.get(v.verdict), lw=2, label="exact reference")
     elif law == "level":
         ax.axhline(v.claimed, ls=":", color=COLORS.get(v.verdict), lw=2, label=f"claimed level {v.claimed:.4g}")
         if v.estimate is not None:
