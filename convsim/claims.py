@@ -22,7 +22,7 @@ from .engine.sweep import Sweep, sweep
 from .engine.trace import Trace
 from .errors import ConvsimError, require
 from .mutations import Mutation, MutationResult
-from .store import ResultStore, fingerprint
+from .store import ResultStore, file_digest, fingerprint
 
 FAMILIES = ("first-order", "nonconvex", "sde", "bilevel", "bandit", "online", "zeroth-order", "privacy",
             "distributed", "other")
@@ -53,6 +53,7 @@ class Context:
     progress: bool = False
     mutation: Mutation | None = None
     mutation_hits: int = 0
+    claim_source: str = ""
 
     def mutate(self, obj):
         """``obj`` under this context's mutation (itself when there is none).
@@ -71,7 +72,7 @@ class Context:
         replicas = self.replicas or replicas
         kw.setdefault("seed", self.seed)
         problem, method = self.mutate(problem), self.mutate(method)
-        config = {"problem": problem.spec(), "method": method.spec(), "steps": steps, "replicas": replicas}
+        config = {"simulator": "simulate", "problem": problem, "method": method, "steps": steps, "replicas": replicas}
         return self._cached(config, kw, lambda: simulate(problem, method, steps, replicas, backend=self.backend,
                                                          dtype=self.dtype, progress=self.progress, **kw))
 
@@ -82,7 +83,7 @@ class Context:
         paths = self.replicas or paths
         kw.setdefault("seed", self.seed)
         sde, solver = self.mutate(sde), self.mutate(solver)
-        config = {"sde": sde.spec(), "solver": solver.name, "x0": [float(v) for v in np.ravel(x0)], "t1": t1,
+        config = {"simulator": "sde", "sde": sde, "solver": solver, "x0": np.asarray(x0, dtype=np.float64), "t1": t1,
                   "dt": dt, "paths": paths}
         return self._cached(config, kw, lambda: simulate_sde(sde, solver, x0, t1, dt, paths, backend=self.backend,
                                                              dtype=self.dtype, **kw))
@@ -94,16 +95,18 @@ class Context:
         replicas = self.replicas or replicas
         kw.setdefault("seed", self.seed)
         env, learner = self.mutate(env), self.mutate(learner)
-        config = {"environment": env.spec(), "learner": learner.spec(), "rounds": rounds, "replicas": replicas}
+        config = {"simulator": "bandit", "environment": env, "learner": learner, "rounds": rounds,
+                  "replicas": replicas}
         return self._cached(config, kw, lambda: simulate_bandit(env, learner, rounds, replicas, backend=self.backend,
                                                                 dtype=self.dtype, **kw))
 
     def cached(self, config: dict, run: Callable[[], Trace], **kw) -> Trace:
-        """Run ``run()`` once per distinct ``config`` (JSON-able: what determines the result) and store it.
+        """Run ``run()`` once per distinct ``config`` (what determines the result) and store it.
 
         The hook for simulators beyond the three above (bilevel, online learning, ...):
-        ``config`` must name everything the trace depends on; the context's backend,
-        dtype and ``kw`` (seed, record, ...) are added to the key.
+        ``config`` must name everything the trace depends on (problems, methods, arrays,
+        functions: all are keyed by content, see :func:`convsim.store.canonical`); the
+        context's backend, dtype, claim file and ``kw`` (seed, record, ...) are added to the key.
         """
         kw.setdefault("seed", self.seed)
         return self._cached(config, kw, run)
@@ -111,8 +114,8 @@ class Context:
     def _cached(self, config: dict, kw: dict, run: Callable[[], Trace]) -> Trace:
         if self.mutation is not None:  # a mutated run never shares a key with the true one
             config = {**config, "mutation": self.mutation.name}
-        config = {**config, "backend": self.backend, "dtype": self.dtype,
-                  **{k: (sorted(v) if isinstance(v, dict) else v) for k, v in kw.items()}}
+        config = {**config, "backend": self.backend, "dtype": self.dtype, "claim_source": self.claim_source,
+                  "options": kw}
         key = fingerprint(config)
         if self.store is not None and self.use_cache:
             cached = self.store.load(key)
@@ -188,6 +191,8 @@ class Claim:
 
     def run(self, ctx: Context, quick: bool = True) -> Outcome:
         s = self.settings(quick)
+        if self.module:  # the claim file's source is part of every key of its runs
+            ctx.claim_source = file_digest(self.module)
         began = time.perf_counter()
         data = self.experiment(s, ctx)
         verdict = self.check(data, s)

@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--figures", help="folder for figures (default: OUT/figures)")
         sp.add_argument("--no-cache", action="store_true", help="recompute instead of reusing stored runs")
         sp.add_argument("--format", choices=("text", "json"), default="text")
+    sp = sub.add_parser("cache", help="inspect or clear the results store")
+    sp.add_argument("action", choices=("info", "clear"))
+    sp.add_argument("--out", default="convsim-results", help="results folder (default: convsim-results)")
+    sp.add_argument("--format", choices=("text", "json"), default="text")
     return p
 
 
@@ -301,6 +305,21 @@ def _panel_cell(panel) -> str:
     return text + (f" (+{blind} blind)" if blind else "")
 
 
+def cmd_cache(args) -> int:
+    from .store import ResultStore
+
+    store = ResultStore(args.out)
+    if args.action == "clear":
+        removed = store.clear()
+        _emit(args, {"folder": args.out, "removed": removed}, [f"removed {removed} stored files from {args.out}"])
+        return EXIT_OK
+    info = store.info()
+    _emit(args, info, [f"{info['folder']}: {info['runs']} stored runs ({info['bytes'] / 1e6:.1f} MB), "
+                       f"{info['current']} current, {info['stale_or_damaged']} stale or damaged (recomputed if "
+                       f"asked for), {info['temporary']} temporary files"])
+    return EXIT_OK
+
+
 def cmd_mutate(args) -> int:
     """Every declared mutation of every chosen claim: exit 0 iff every expected catch happens."""
     from .backend import dtype_of, namespace
@@ -349,7 +368,7 @@ def cmd_mutate(args) -> int:
     return EXIT_OK if bad == 0 else EXIT_MISMATCH
 
 
-COMMANDS = {"mutate": cmd_mutate, "list": cmd_list, "methods": cmd_methods, "problems": cmd_problems, "verify": cmd_verify, "report": cmd_report}
+COMMANDS = {"cache": cmd_cache, "mutate": cmd_mutate, "list": cmd_list, "methods": cmd_methods, "problems": cmd_problems, "verify": cmd_verify, "report": cmd_report}
 
 if __name__ == "__main__":
     raise SystemExit(main())
