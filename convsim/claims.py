@@ -54,6 +54,7 @@ class Context:
     mutation: Mutation | None = None
     mutation_hits: int = 0
     claim_source: str = ""
+    chunk_size: int | None = None
 
     def mutate(self, obj):
         """``obj`` under this context's mutation (itself when there is none).
@@ -73,6 +74,8 @@ class Context:
         kw.setdefault("seed", self.seed)
         problem, method = self.mutate(problem), self.mutate(method)
         config = {"simulator": "simulate", "problem": problem, "method": method, "steps": steps, "replicas": replicas}
+        if self.chunk_size is not None:
+            kw.setdefault("chunk_size", self.chunk_size)
         return self._cached(config, kw, lambda: simulate(problem, method, steps, replicas, backend=self.backend,
                                                          dtype=self.dtype, progress=self.progress, **kw))
 

@@ -1,7 +1,9 @@
 """The ``convsim`` command: list claims, methods and problems; verify claims; write a report.
 
 Exit codes: 0 when every verdict equals its expected verdict, 1 otherwise, 2 for
-usage errors (unknown names, bad options, a backend that is not available).
+usage errors (unknown names, bad options, a backend that is not available), 3 when a
+claim could not run (its record says why; the other claims still run), 130 when
+interrupted (the verdicts computed so far are kept in OUT/verdicts.json).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from pathlib import Path
 from . import __version__
 from .errors import ConvsimError
 
-EXIT_OK, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_MISMATCH, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--dtype", default="float64", help="float64 (default) or float32")
         sp.add_argument("--replicas", type=_positive_int, help="override every experiment's replica count")
         sp.add_argument("--seed", type=_seed, default=0)
+        sp.add_argument("--chunk-size", type=_positive_int,
+                        help="replicas per chunk (rounded to whole blocks of 64; default: fits the CPU cache)")
         sp.add_argument("--out", default="convsim-results", help="folder for runs, figures and reports")
         if name != "mutate":
             sp.add_argument("--figures", help="folder for figures (default: OUT/figures)")
@@ -87,11 +92,32 @@ def main(argv=None) -> int:
     try:
         return COMMANDS[args.command](args)
     except ConvsimError as exc:
-        sys.stderr.write(f"convsim: error: {exc}\n")
+        sys.stderr.write(f"convsim: error: {_one_line(exc)}\n")
         return EXIT_USAGE
+    except MemoryError:
+        sys.stderr.write("convsim: error: out of memory; use fewer replicas (--replicas) or smaller runs\n")
+        return EXIT_ERROR
     except KeyboardInterrupt:
         sys.stderr.write("convsim: interrupted\n")
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()  # `convsim list | head`: the reader left; nothing more to say
+        return EXIT_OK
+
+
+def _silence_stdout():
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _one_line(exc) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:500] if text else type(exc).__name__
 
 
 def _emit(args, rows, text_lines):
@@ -195,31 +221,66 @@ def _run(args):
     claims = discover()
     chosen = select(claims, args.ids, args.family, args.all)
     companions = _companions(claims.values())
-    out = Path(args.out)
-    figures = Path(args.figures) if args.figures else out / "figures"
-    figures.mkdir(parents=True, exist_ok=True)
+    out = _folder(args.out, "--out")
+    figures = _folder(args.figures, "--figures") if args.figures else _folder(out / "figures", "--out")
     interactive = sys.stderr.isatty()
     ctx = Context(backend=args.backend, dtype=args.dtype, seed=args.seed, replicas=args.replicas,
-                  store=ResultStore(out), use_cache=not args.no_cache, progress=interactive)
+                  store=ResultStore(out), use_cache=not args.no_cache, progress=interactive,
+                  chunk_size=args.chunk_size)
     from tqdm.auto import tqdm
 
     records = []
-    for claim in tqdm(chosen, unit="claim", disable=not interactive, leave=False):
-        outcome = claim.run(ctx, quick=args.quick)
-        fig = rate(outcome.data, outcome.verdict, title=f"{claim.id}: {claim.statement}")
-        fig_path = figures / f"{claim.id}.png"
-        fig.savefig(fig_path, dpi=110)
-        plt.close(fig)
-        records.append({
-            "id": claim.id, "family": claim.family, "expected": claim.expected,
-            "verdict": outcome.verdict.verdict, "as_expected": outcome.as_expected,
-            "statement": claim.statement, "source": claim.source.cite(), "negative_of": claim.negative_of,
-            "evidence": outcome.verdict.to_dict(), "figure": str(fig_path), "seconds": round(outcome.seconds, 3),
-            "settings": outcome.settings, "quick": bool(args.quick), "backend": args.backend, "seed": args.seed,
-            "sharpens": claim.sharpens, **_tightness_fields(claim, outcome.verdict, companions),
-        })
-    _save_records(out, "verdicts.json", records, args.quick)
+    try:
+        for claim in tqdm(chosen, unit="claim", disable=not interactive, leave=False):
+            began = time.perf_counter()
+            base = {"id": claim.id, "family": claim.family, "expected": claim.expected, "statement": claim.statement,
+                    "source": claim.source.cite(), "negative_of": claim.negative_of, "quick": bool(args.quick),
+                    "backend": args.backend, "dtype": args.dtype, "seed": args.seed, "sharpens": claim.sharpens}
+            try:
+                outcome = claim.run(ctx, quick=args.quick)
+                fig = rate(outcome.data, outcome.verdict, title=f"{claim.id}: {claim.statement}")
+                fig_path = figures / f"{claim.id}.png"
+                fig.savefig(fig_path, dpi=110)
+                plt.close(fig)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except Exception as exc:  # one claim that cannot run must not lose the others' verdicts
+                records.append({**base, **_error_record(claim, exc, time.perf_counter() - began)})
+                continue
+            records.append({
+                **base, "verdict": outcome.verdict.verdict, "as_expected": outcome.as_expected, "error": None,
+                "evidence": outcome.verdict.to_dict(), "figure": str(fig_path), "seconds": round(outcome.seconds, 3),
+                "settings": outcome.settings, **_tightness_fields(claim, outcome.verdict, companions),
+            })
+    finally:
+        _save_records(out, "verdicts.json", records, args.quick)
     return records
+
+
+def _folder(path, option: str) -> Path:
+    """A folder to write into: created if missing, a one-line error if a file is in the way."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ConvsimError(f"{option} {path} is an existing file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConvsimError(f"{option} {path}: cannot create the folder ({exc.strerror or exc})") from None
+    return path
+
+
+def _error_record(claim, exc, seconds) -> dict:
+    kind = "" if isinstance(exc, ConvsimError) else f"{type(exc).__name__}: "
+    reason = "out of memory" if isinstance(exc, MemoryError) else f"{kind}{_one_line(exc)}"
+    return {"verdict": "error", "as_expected": False, "error": f"claim {claim.id!r} could not run: {reason}",
+            "evidence": {"reason": f"could not run: {reason}"}, "figure": None, "seconds": round(seconds, 3),
+            "tightness": None, "margin": None, "loose": False, "far_control": False}
+
+
+def _exit_code(records) -> int:
+    if any(r.get("error") for r in records):
+        return EXIT_ERROR
+    return EXIT_OK if all(r["as_expected"] for r in records) else EXIT_MISMATCH
 
 
 def _tight_text(t) -> str:
@@ -233,15 +294,21 @@ def cmd_verify(args) -> int:
     records = _run(args)
     lines = []
     for r in records:
+        if r.get("error"):
+            lines.append(f"ERR  {r['id']:<28} {'error':<12} (expected {r['expected']}) {r['seconds']:7.2f}s  "
+                         f"{r['error']}")
+            continue
         mark = "ok  " if r["as_expected"] else "FAIL"
         flag = " [loose]" if r["loose"] else " [far control]" if r["far_control"] else ""
         what = "margin" if r["negative_of"] else "tightness"
         lines.append(f"{mark} {r['id']:<28} {r['verdict']:<12} (expected {r['expected']}) {r['seconds']:7.2f}s  "
                      f"{r['evidence']['reason']}; {what} {_tight_text(r['tightness'])}{flag}")
     bad = sum(not r["as_expected"] for r in records)
-    lines.append(f"{len(records) - bad} of {len(records)} verdicts as expected in {time.perf_counter() - began:.1f}s")
+    errors = sum(bool(r.get("error")) for r in records)
+    lines.append(f"{len(records) - bad} of {len(records)} verdicts as expected"
+                 + (f", {errors} claims could not run" if errors else "") + f" in {time.perf_counter() - began:.1f}s")
     _emit(args, records, lines)
-    return EXIT_OK if bad == 0 else EXIT_MISMATCH
+    return _exit_code(records)
 
 
 def cmd_report(args) -> int:
@@ -257,6 +324,9 @@ def cmd_report(args) -> int:
     panels = _load_records(out, "mutations.json")
     key = "quick" if args.quick else "full"
     for r in records:
+        if r.get("error"):
+            rows.append(f"| {r['id']} | {r['family']} | {r['expected']} | **error** | | | | | | | {r['seconds']} |")
+            continue
         e = r["evidence"]
         ci = f"[{e['ci'][0]:.4g}, {e['ci'][1]:.4g}]" if e.get("ci") else ""
         est = f"{e['estimate']:.4g}" if isinstance(e.get("estimate"), float) else ""
@@ -268,6 +338,10 @@ def cmd_report(args) -> int:
                     f"{claimed} | {_tight_text(r['tightness'])}{flag} | {caught} | {e['replicas']} ({e['diverged']}) | "
                     f"{r['seconds']} |")
     for r in records:
+        if r.get("error"):
+            rows += ["", f"## {r['id']}", "", f"*{r['statement']}*", "", f"Source: {r['source']}.", "",
+                     f"**Could not run**: {r['error']}."]
+            continue
         fig = Path(r["figure"]).resolve()
         try:
             fig = fig.relative_to(path.parent.resolve())
@@ -292,7 +366,7 @@ def cmd_report(args) -> int:
         print(json.dumps({"report": str(path), "records": records}, indent=2))
     else:
         print(f"wrote {path}")
-    return EXIT_OK if all(r["as_expected"] for r in records) else EXIT_MISMATCH
+    return _exit_code(records)
 
 
 def _panel_cell(panel) -> str:
@@ -330,18 +404,27 @@ def cmd_mutate(args) -> int:
     began = time.perf_counter()
     dtype_of(namespace(args.backend), args.dtype)
     chosen = [c for c in select(discover(), args.ids, args.family, args.all) if c.negative_of is None]
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _folder(args.out, "--out")
     interactive = sys.stderr.isatty()
     ctx = Context(backend=args.backend, dtype=args.dtype, seed=args.seed, replicas=args.replicas,
-                  store=ResultStore(out), use_cache=not args.no_cache, progress=False)
+                  store=ResultStore(out), use_cache=not args.no_cache, progress=False, chunk_size=args.chunk_size)
     records, lines = [], []
     for claim in tqdm(chosen, unit="claim", disable=not interactive, leave=False):
-        base = claim.run(ctx, quick=args.quick)
+        try:
+            base = claim.run(ctx, quick=args.quick)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:
+            err = _error_record(claim, exc, 0.0)["error"]
+            records.append({"id": claim.id, "family": claim.family, "expected": claim.expected, "verdict": "error",
+                            "as_expected": False, "ok": False, "unguarded": False, "mutations": [], "error": err,
+                            "quick": bool(args.quick), "seed": args.seed, "backend": args.backend})
+            lines.append(f"ERR  {claim.id:<28} {err}")
+            continue
         results = [claim.run_mutated(ctx, m, quick=args.quick) for m in claim.mutations]
         unguarded = claim.expected == "consistent" and not any(m.expect == "caught" for m in claim.mutations)
         ok = base.as_expected and all(r.ok for r in results) and not unguarded
-        records.append({"id": claim.id, "family": claim.family, "expected": claim.expected,
+        records.append({"id": claim.id, "family": claim.family, "expected": claim.expected, "error": None,
                         "verdict": base.verdict.verdict, "as_expected": base.as_expected, "ok": ok,
                         "unguarded": unguarded, "mutations": [r.to_dict() for r in results],
                         "quick": bool(args.quick), "seed": args.seed, "backend": args.backend})
@@ -365,6 +448,8 @@ def cmd_mutate(args) -> int:
                  f"({sum(m['caught'] for m in blind)} of those caught anyway); {len(records) - bad} of {len(records)} "
                  f"claims ok in {time.perf_counter() - began:.1f}s")
     _emit(args, records, lines)
+    if any(r["error"] for r in records):
+        return EXIT_ERROR
     return EXIT_OK if bad == 0 else EXIT_MISMATCH
 
 

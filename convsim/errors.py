@@ -19,6 +19,8 @@ def require(condition: bool, message: str) -> None:
 def positive(name: str, value, *, integer: bool = False):
     """Validate that ``value`` is a (finite) positive number and return it."""
     kind = "a positive integer" if integer else "a positive number"
+    if isinstance(value, bool):  # True is an int to Python, never a count or a size to a user
+        raise ConvsimError(f"{name} must be {kind}, got {value!r}")
     try:
         ok = value > 0 and value == value and value != float("inf")
     except TypeError:

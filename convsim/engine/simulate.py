@@ -17,6 +17,7 @@ from ..methods.base import Method, Oracle
 from ..problems.base import Problem
 from ..random import BLOCK, ReplicaStreams
 from .checkpoints import checkpoints
+from .memory import require_memory
 from .trace import Trace
 
 MetricFn = Callable[[Problem, object], object]
@@ -123,6 +124,9 @@ def simulate(problem: Problem, method: Method, steps: int, replicas: int = 1, *,
     require(start_point.shape in ((d,), (replicas, d)),
             f"x0 must have shape ({d},) or ({replicas}, {d}), got {start_point.shape}")
     chunk = _chunk_size(replicas, d, np.dtype(dtype).itemsize, chunk_size, backend_name(xp))
+    # host results (float64) plus a chunk's iterates, state and temporaries (about 16 copies)
+    require_memory(8.0 * replicas * grid.size * len(metric_fns) + 16.0 * chunk * d * np.dtype(dtype).itemsize,
+                   f"a run of {replicas} replicas x {grid.size} checkpoints x {len(metric_fns)} metrics (d = {d})")
 
     recorded = {name: np.empty((replicas, grid.size)) for name in metric_fns}
     n_chunks = -(-replicas // chunk)
@@ -185,10 +189,21 @@ def _check_problem_shapes(problem, x, oracle):
                                    f"shape {(R, d)}; expected {expected}")
 
 
+DIVERGENCE_FACTOR = 1e20
+"""A replica has diverged once a metric is non-finite or exceeds ``DIVERGENCE_FACTOR × max(1, |its
+value at the first checkpoint|)``: a threshold both float32 and float64 can represent, so the two
+dtypes count the same replicas as diverged instead of one overflowing and the other not."""
+
+
+def divergence_threshold(first: np.ndarray) -> np.ndarray:
+    return DIVERGENCE_FACTOR * np.maximum(1.0, np.abs(np.nan_to_num(first, nan=0.0, posinf=0.0, neginf=0.0)))
+
+
 def _divergence(recorded: dict, grid: np.ndarray) -> np.ndarray:
     bad = np.zeros(next(iter(recorded.values())).shape, dtype=bool)
     for v in recorded.values():
-        bad |= ~np.isfinite(v)
+        with np.errstate(invalid="ignore"):
+            bad |= ~np.isfinite(v) | (np.abs(v) > divergence_threshold(v[:, :1]))
     first = np.where(bad.any(axis=1), bad.argmax(axis=1), -1)
     for v in recorded.values():  # a diverged replica stays diverged
         v[np.arange(v.shape[1])[None, :] >= np.where(first < 0, v.shape[1], first)[:, None]] = np.nan
