@@ -5,9 +5,27 @@ from __future__ import annotations
 import numpy as np
 import scipy.stats
 
+from array_api_compat import array_namespace
+
 from ..errors import positive, require
+from ..random import BLOCK
 from ..spectra import explicit
 from .base import Problem, array_digest
+
+
+def blockwise_matmul(v, M):
+    """``v @ M`` for a batch ``v`` of shape (R, d), computed over fixed blocks of 64 rows.
+
+    BLAS may round a row differently depending on how many rows it is given; replica chunks
+    are whole 64-row blocks, so products over the same blocks make float32 results
+    independent of the chunk size too (float64 happened to be already)."""
+    if v.ndim != 2 or v.shape[0] < BLOCK:
+        return v @ M
+    xp = array_namespace(v)
+    n, d = v.shape
+    full = n // BLOCK * BLOCK
+    head = xp.reshape(xp.reshape(v[:full, ...], (full // BLOCK, BLOCK, d)) @ M, (full, M.shape[-1]))
+    return head if full == n else xp.concat([head, v[full:, ...] @ M], axis=0)
 
 
 class Quadratic(Problem):
@@ -59,7 +77,7 @@ class Quadratic(Problem):
         if self.rotation is None:
             return v * lam_p
         Q = self.on(v, "Q", self.rotation)
-        return ((v @ Q) * lam_p) @ Q.T
+        return blockwise_matmul(blockwise_matmul(v, Q) * lam_p, Q.T)
 
     def error(self, x):
         """x − x*."""
