@@ -170,6 +170,8 @@ class Claim:
     negative_of: str | None = None
     mutations: tuple[Mutation, ...] = ()
     sharpens: str | None = None
+    min_replicas: int = 1
+    needs_float64: str = ""
     module: str = field(default="", compare=False)
 
     def __post_init__(self):
@@ -193,6 +195,13 @@ class Claim:
         return dict(self.quick if quick else self.full)
 
     def run(self, ctx: Context, quick: bool = True) -> Outcome:
+        """Run the experiment and the check.  ``min_replicas`` and ``needs_float64`` (the reason a
+        claim cannot be decided in float32) turn an override the claim cannot honour into a
+        one-line error instead of a wrong or crashing run."""
+        require(ctx.replicas is None or ctx.replicas >= self.min_replicas,
+                f"claim {self.id!r} needs at least {self.min_replicas} replicas, got --replicas {ctx.replicas}")
+        require(ctx.dtype != "float32" or not self.needs_float64,
+                f"claim {self.id!r} needs float64: {self.needs_float64}")
         s = self.settings(quick)
         if self.module:  # the claim file's source is part of every key of its runs
             ctx.claim_source = file_digest(self.module)

@@ -43,3 +43,31 @@ def in_range(name: str, value, low: float, high: float, *, closed_low=True, clos
     rb = "]" if closed_high else ")"
     require(ok, f"{name} must lie in {lb}{low}, {high}{rb}, got {value!r}")
     return float(value)
+
+
+def finite_array(name: str, value, shape: tuple | None = None):
+    """``value`` as a float64 NumPy array whose entries are all finite (a one-line error otherwise)."""
+    import numpy as np
+
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConvsimError(f"{name} must be an array of numbers, got {type(value).__name__} {value!r:.60}") from None
+    if shape is not None and a.shape != tuple(shape):
+        raise ConvsimError(f"{name} must have shape {tuple(shape)}, got {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ConvsimError(f"{name} has {int(np.sum(~np.isfinite(a)))} non-finite entries (NaN or inf)")
+    return a
+
+
+def finite(name: str, value) -> float:
+    """``value`` as a finite float (a one-line error for NaN, inf, strings, None)."""
+    import math
+
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ConvsimError(f"{name} must be a number, got {value!r}") from None
+    if isinstance(value, bool) or not math.isfinite(v):
+        raise ConvsimError(f"{name} must be a finite number, got {value!r}")
+    return v

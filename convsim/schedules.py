@@ -8,6 +8,7 @@ loop never syncs to evaluate them.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 from .errors import ConvsimError, in_range, positive
@@ -240,6 +241,6 @@ def as_schedule(step) -> Schedule:
     """A schedule from a number (constant step) or a schedule; one-line errors otherwise."""
     if isinstance(step, Schedule):
         return step
-    if isinstance(step, (int, float)) and not isinstance(step, bool):
+    if isinstance(step, numbers.Real) and not isinstance(step, bool):  # numpy scalars too
         return constant(float(step))
     raise ConvsimError(f"a step size must be a positive number or a convsim schedule, got {step!r}")

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from ..engine.trace import Series, Trace
-from ..errors import ConvsimError, in_range, positive, require
+from ..errors import ConvsimError, finite, in_range, positive, require
 from .rates import ols_slope
 from .verdict import INCONCLUSIVE, Checker, bootstrap, check_bound, decide, tightness
 
@@ -100,7 +100,7 @@ class Complexity(Checker):
     def __init__(self, metric, claimed, *, eps=None, cost=None, bound="upper", tolerance=0.1, statistic="median",
                  max_unreached=0.05, of="replica", **kw):
         super().__init__(metric, **kw)
-        self.claimed = float(claimed)
+        self.claimed = finite("claimed", claimed)
         require(self.claimed < 0, f"a complexity exponent of eps must be negative (cost grows as eps -> 0), "
                                   f"got {claimed!r}")
         self.eps = None if eps is None else np.asarray(eps, dtype=np.float64)

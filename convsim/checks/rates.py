@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..errors import ConvsimError, positive
+from ..errors import ConvsimError, finite, positive
 from .verdict import INCONCLUSIVE, Checker, bootstrap, check_bound, decide, tightness
 
 
@@ -36,7 +36,7 @@ class _LogFit(Checker):
 
     def __init__(self, metric, claimed, *, bound="tight", window=None, **kw):
         super().__init__(metric, **kw)
-        self.claimed = float(claimed)
+        self.claimed = finite("claimed", claimed)
         self.bound = check_bound(bound)
         self.window = window
 

@@ -12,7 +12,7 @@ from array_api_compat import array_namespace
 
 from .. import __version__
 from ..backend import asarray, backend_name, dtype_of, namespace, to_numpy
-from ..errors import ConvsimError, positive, require
+from ..errors import ConvsimError, finite_array, positive, require
 from ..methods.base import Method, Oracle
 from ..problems.base import Problem
 from ..random import BLOCK, ReplicaStreams
@@ -120,7 +120,7 @@ def simulate(problem: Problem, method: Method, steps: int, replicas: int = 1, *,
     steps = int(grid[-1])
     metric_fns = _resolve_metrics(problem, metrics)
     d = int(problem.dim)
-    start_point = np.asarray(problem.initial_point() if x0 is None else x0, dtype=np.float64)
+    start_point = finite_array("x0", problem.initial_point() if x0 is None else x0)
     require(start_point.shape in ((d,), (replicas, d)),
             f"x0 must have shape ({d},) or ({replicas}, {d}), got {start_point.shape}")
     chunk = _chunk_size(replicas, d, np.dtype(dtype).itemsize, chunk_size, backend_name(xp))
@@ -171,19 +171,28 @@ def _run_chunk(problem, method, metric_fns, xp, x, rng, grid, bar, check_shapes)
         for name, fn in metric_fns.items():
             value = fn(problem, point)
             if c == 0:
-                require(tuple(value.shape) == (x.shape[0],),
-                        f"metric {name!r} returned shape {tuple(value.shape)}; expected ({x.shape[0]},)")
+                shape = shape_of(value, f"metric {name!r}")
+                require(shape == (x.shape[0],), f"metric {name!r} returned shape {shape}; expected ({x.shape[0]},)")
             out[name][c, :] = value
         if bar is not None:
             bar.update(int(target - (grid[c - 1] if c else 0)))
     return {name: to_numpy(v).T.astype(np.float64) for name, v in out.items()}
 
 
+def shape_of(value, what: str) -> tuple:
+    """The shape of an array a user function returned; a one-line error for a scalar, list or None."""
+    shape = getattr(value, "shape", None)
+    if shape is None or not hasattr(value, "dtype"):
+        raise ConvsimError(f"{what} returned a {type(value).__name__}; it must return an array of the "
+                           "input's namespace (one value per replica)")
+    return tuple(shape)
+
+
 def _check_problem_shapes(problem, x, oracle):
     R, d = x.shape
     for what, fn in (("value", lambda: problem.value(x)), ("grad", lambda: problem.grad(x)),
                      ("stochastic_grad", lambda: oracle.stochastic_grad(x))):
-        shape = tuple(fn().shape)
+        shape = shape_of(fn(), f"problem {problem.name!r}: {what}")
         expected = (R,) if what == "value" else (R, d)
         require(shape == expected, f"problem {problem.name!r}: {what} returned shape {shape} for a batch of "
                                    f"shape {(R, d)}; expected {expected}")

@@ -17,7 +17,7 @@ import numpy as np
 import scipy.optimize
 from scipy.special import expit, log_expit
 
-from ..errors import positive, require
+from ..errors import finite_array, positive, require
 from .base import Problem, array_digest
 
 SAMPLINGS = ("with-replacement", "reshuffle", "shuffle-once")
@@ -29,8 +29,8 @@ class FiniteSum(Problem):
     curvature_bound = 1.0  # sup ℓ'' (1 for squares, 1/4 for the logistic loss)
 
     def __init__(self, A, y, *, reg=0.0, batch_size=1, x0=None, sampling="with-replacement"):
-        self.A = np.asarray(A, dtype=np.float64)
-        self.y = np.asarray(y, dtype=np.float64)
+        self.A = finite_array("A", A)  # NaN data would only surface as a LAPACK failure in the solve
+        self.y = finite_array("labels y", y)
         require(self.A.ndim == 2, f"A must be a matrix, got shape {self.A.shape}")
         self.n, self.dim = self.A.shape
         require(self.y.shape == (self.n,), f"labels must have shape ({self.n},), got {self.y.shape}")
@@ -41,8 +41,7 @@ class FiniteSum(Problem):
         require(sampling == "with-replacement" or self.n % self.batch_size == 0,
                 f"sampling without replacement needs batch_size dividing n={self.n}, got {self.batch_size}")
         self.sampling = sampling
-        self._x0 = np.zeros(self.dim) if x0 is None else np.asarray(x0, dtype=np.float64)
-        require(self._x0.shape == (self.dim,), f"x0 must have shape ({self.dim},), got {self._x0.shape}")
+        self._x0 = np.zeros(self.dim) if x0 is None else finite_array("x0", x0, (self.dim,))
         self._x_star = self._solve()
         self._f_star = float(self._value_host(self._x_star))
 
