@@ -124,3 +124,18 @@ def test_a_closed_pipe_is_not_a_traceback():
     proc.stdout.close()  # the reader leaves, as `| head -1` does (the listing is larger than a pipe buffer)
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0 and "Traceback" not in err and "BrokenPipe" not in err
+
+
+@pytest.mark.parametrize("delay", [0.2, 0.6, 1.2])
+def test_ctrl_c_at_any_moment_is_one_line_and_exit_130(delay):
+    import signal
+    import time
+
+    entry = [sys.executable, "-c", "import convsim_entry, sys; sys.exit(convsim_entry.main())", "verify", "--all",
+             "--quick", "--no-cache", "--out", "/tmp/convsim-interrupt-test"]
+    proc = subprocess.Popen(entry, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err.decode()
+    assert "Traceback" not in err.decode() and err.decode().strip().splitlines()[-1] == "convsim: interrupted"
