@@ -212,8 +212,6 @@ def _load_records(out: Path, name: str) -> dict:
 def _run(args):
     from .backend import dtype_of, namespace
     from .claims import Context, discover, select
-    import matplotlib.pyplot as plt
-
     from .plot import rate
     from .store import ResultStore
 
@@ -241,7 +239,6 @@ def _run(args):
                 fig = rate(outcome.data, outcome.verdict, title=f"{claim.id}: {claim.statement}")
                 fig_path = figures / f"{claim.id}.png"
                 fig.savefig(fig_path, dpi=110)
-                plt.close(fig)
             except (KeyboardInterrupt, SystemExit):
                 raise
             except Exception as exc:  # one claim that cannot run must not lose the others' verdicts

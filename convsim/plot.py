@@ -1,19 +1,19 @@
-"""Figures (headless matplotlib): the metric's mean with a 95% band, the fit, the claim, the verdict."""
+"""Figures: the metric's mean with a 95% band, the fit, the claim, the verdict.
+
+Figures are built with matplotlib's object API (``matplotlib.figure.Figure``), which needs no
+GUI backend and leaves the user's backend choice alone; ``fig.savefig`` renders them headless.
+"""
 
 from __future__ import annotations
 
 import textwrap
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from .checks.verdict import Verdict  # noqa: E402
-from .engine.sweep import Sweep  # noqa: E402
-from .engine.trace import Series, Trace  # noqa: E402
+from .checks.verdict import Verdict
+from .engine.sweep import Sweep
+from .engine.trace import Series, Trace
 
 COLORS = {"consistent": "tab:green", "violated": "tab:red", "inconclusive": "tab:orange"}
 
@@ -36,7 +36,8 @@ def rate(data, verdict: Verdict, *, title: str | None = None):
     """A figure of ``verdict.metric`` against its abscissa, with the fitted law and the claimed bound."""
     if verdict.details.get("law") == "event" and "proportions" in verdict.details:
         return _event(verdict, title)
-    fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+    ax = fig.subplots()
     log_x = verdict.details.get("law") != "geometric"
     series = _series_list(data, verdict)
     for label, s in series:
@@ -76,7 +77,8 @@ def _finish(fig, ax, verdict: Verdict, title: str | None):
 def _event(verdict: Verdict, title: str | None):
     """P(event) against the swept parameter with its (Bonferroni) intervals and the claimed band."""
     d = verdict.details
-    fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+    ax = fig.subplots()
     x, p = np.asarray(d["points"], float), np.asarray(d["proportions"], float)
     lo, hi = np.asarray(d["intervals"], float).T
     ax.errorbar(x, p, yerr=[p - lo, hi - p], fmt="o-", capsize=3, lw=1.5,
