@@ -6,6 +6,7 @@ module level; :func:`discover` imports every such file and collects them.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import sys
@@ -219,8 +220,13 @@ class Claim:
         mctx = replace(ctx, mutation=mutation, mutation_hits=0)
         try:
             outcome = self.run(mctx, quick=quick)
-        except ConvsimError as exc:
-            return MutationResult(mutation.name, mutation.expect, "error", False, mutation.why, error=str(exc))
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # a mutation that crashes the run is reported, never counted as a catch
+            kind = "" if isinstance(exc, ConvsimError) else f"{type(exc).__name__}: "
+            first = (str(exc).strip().splitlines() or [""])[0]
+            return MutationResult(mutation.name, mutation.expect, "error", False, mutation.why,
+                                  error=f"the mutated run failed: {kind}{first}")
         if mctx.mutation_hits == 0:
             return MutationResult(mutation.name, mutation.expect, "error", False, mutation.why,
                                   error=f"mutation {mutation.name!r} changed nothing in the run of {self.id!r}")
@@ -229,22 +235,58 @@ class Claim:
                               reason=v.reason)
 
 
+ENTRY_POINT_GROUP = "convsim.claims"
+"""Third-party claim packages register here (``[project.entry-points."convsim.claims"]``): each entry
+names a package whose folder holds claim files, or a module defining claims itself."""
+
+
+def catalogue_dir() -> Path | None:
+    """The shipped catalogue: the repository's ``experiments/`` in a checkout, else the copy the wheel
+    installs as ``convsim/experiments``."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "experiments", here / "experiments"):
+        if candidate.is_dir() and any(candidate.rglob("*.py")):
+            return candidate
+    return None
+
+
+def plugin_dirs() -> list[Path]:
+    """Folders of the claim packages registered through the ``convsim.claims`` entry-point group."""
+    from importlib.metadata import entry_points
+
+    dirs = []
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        try:
+            target = ep.load()
+        except Exception as exc:
+            raise ConvsimError(f"claim plugin {ep.name!r} ({ep.value}) cannot be loaded: "
+                               f"{type(exc).__name__}: {exc}") from None
+        paths = list(getattr(target, "__path__", []))  # a package: its folder
+        if not paths and getattr(target, "__file__", None):
+            paths = [target.__file__]  # a module: the file itself
+        require(bool(paths), f"claim plugin {ep.name!r} names {ep.value}, which is neither a package nor a module")
+        dirs += [Path(p) for p in paths]
+    return dirs
+
+
 def experiment_dirs() -> list[Path]:
-    """Folders searched for claim files: ``$CONVSIM_EXPERIMENTS`` then the repository's ``experiments/``."""
+    """Where claims come from: ``$CONVSIM_EXPERIMENTS``, then registered plugins, then the catalogue."""
     dirs = [Path(p) for p in os.environ.get("CONVSIM_EXPERIMENTS", "").split(os.pathsep) if p]
-    repo = Path(__file__).resolve().parent.parent / "experiments"
-    if repo.is_dir():
-        dirs.append(repo)
+    dirs += plugin_dirs()
+    shipped = catalogue_dir()
+    if shipped is not None:
+        dirs.append(shipped)
     return dirs
 
 
 def discover(dirs: list[Path] | None = None) -> dict[str, Claim]:
-    """Import every ``*.py`` under the folders and collect their module-level claims by id."""
+    """Import every ``*.py`` under the folders (or the files given) and collect their claims by id."""
     claims: dict[str, Claim] = {}
     for root in dirs if dirs is not None else experiment_dirs():
         root = Path(root)
-        require(root.is_dir(), f"experiment folder {root} does not exist")
-        for path in sorted(root.rglob("*.py")):
+        require(root.exists(), f"experiment folder {root} does not exist")
+        files = [root] if root.is_file() else sorted(root.rglob("*.py"))
+        for path in files:
             if path.name.startswith("_"):
                 continue
             for claim in _claims_in(path):
@@ -255,7 +297,9 @@ def discover(dirs: list[Path] | None = None) -> dict[str, Claim]:
 
 
 def _claims_in(path: Path) -> list[Claim]:
-    name = "convsim_experiments." + "_".join(path.with_suffix("").parts[-2:]).replace("-", "_")
+    # unique per file, so a user's myclaims/first_order/sps.py never hides the catalogue's file of that name
+    tag = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
+    name = f"convsim_experiments.{path.stem.replace('-', '_')}_{tag}"
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
@@ -279,6 +323,7 @@ def select(claims: dict[str, Claim], ids=(), families=(), every=False) -> list[C
     for f in families:
         require(f in FAMILIES, f"unknown family {f!r}; families: {', '.join(FAMILIES)}")
     if every:
+        require(bool(claims), "no claims found: the catalogue is not installed and $CONVSIM_EXPERIMENTS is empty")
         return list(claims.values())
     chosen = [claims[i] for i in ids] + [c for c in claims.values() if c.family in families and c.id not in ids]
     require(bool(chosen), "say which claims to run: claim ids, --family NAME or --all")
