@@ -56,6 +56,7 @@ class Context:
     mutation_hits: int = 0
     claim_source: str = ""
     chunk_size: int | None = None
+    runs_used: list = field(default_factory=list)
 
     def mutate(self, obj):
         """``obj`` under this context's mutation (itself when there is none).
@@ -124,10 +125,11 @@ class Context:
         if self.store is not None and self.use_cache:
             cached = self.store.load(key)
             if cached is not None:
+                self.runs_used.append(str(self.store.path(key)))
                 return cached
         trace = run()
         if self.store is not None:
-            self.store.save(key, trace)
+            self.runs_used.append(str(self.store.save(key, trace)))
         return trace
 
     def sweep(self, run: Callable[..., Trace], grid: dict) -> Sweep:
@@ -319,7 +321,11 @@ def select(claims: dict[str, Claim], ids=(), families=(), every=False) -> list[C
     """Claims by id and/or family; a one-line error for unknown names."""
     for i in ids:
         if i not in claims:
-            raise ConvsimError(f"unknown claim {i!r}; `convsim list` shows the {len(claims)} known claims")
+            import difflib
+
+            near = difflib.get_close_matches(i, list(claims), n=3, cutoff=0.5)
+            hint = f"; did you mean {', '.join(near)}?" if near else ""
+            raise ConvsimError(f"unknown claim {i!r}{hint} (`convsim list` shows the {len(claims)} known claims)")
     for f in families:
         require(f in FAMILIES, f"unknown family {f!r}; families: {', '.join(FAMILIES)}")
     if every:

@@ -47,12 +47,33 @@ def _seed(text):
     return value
 
 
+EPILOG = """exit codes: 0 every verdict as expected (mutate: and every declared catch happened), 1 some verdict
+not as expected, 2 usage error, 3 a claim could not run (the others still run), 130 interrupted.
+claims come from $CONVSIM_EXPERIMENTS (folders, separated by ':'), packages registered in the
+'convsim.claims' entry-point group, and the shipped catalogue."""
+
+
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Shows an option's default where it has a meaningful one and the help does not say it already."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default not in (None, False, [], argparse.SUPPRESS) and "default" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="convsim", description="Check convergence theorems on problems you control.")
+    p = _Parser(prog="convsim", description="Check convergence theorems on problems you control.", epilog=EPILOG,
+                formatter_class=_Help)
     p.add_argument("--version", action="version", version=f"convsim {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def add(name, helptext):
+        return sub.add_parser(name, help=helptext, description=helptext, epilog=EPILOG, formatter_class=_Help)
+
     for name, helptext in (("list", "list the claims"), ("methods", "list the methods"), ("problems", "list the problems")):
-        sp = sub.add_parser(name, help=helptext)
+        sp = add(name, helptext)
         sp.add_argument("--format", choices=("text", "json"), default="text")
         if name == "list":
             sp.add_argument("--family", action="append", default=[], help="only this family (repeatable)")
@@ -61,23 +82,25 @@ def build_parser() -> argparse.ArgumentParser:
     for name, helptext in (("verify", "run claims and compare each verdict with the expected one"),
                            ("report", "run claims (reusing stored results) and write a Markdown report"),
                            ("mutate", "run each claim under the mutations it declares and show which it catches")):
-        sp = sub.add_parser(name, help=helptext)
+        sp = add(name, helptext)
         sp.add_argument("ids", nargs="*", help="claim ids")
         sp.add_argument("--all", action="store_true", help="every claim")
         sp.add_argument("--family", action="append", default=[], help="every claim of this family (repeatable)")
         sp.add_argument("--quick", action="store_true", help="the claims' quick settings")
-        sp.add_argument("--backend", default="numpy", help="numpy (default), cupy or array_api_strict")
-        sp.add_argument("--dtype", default="float64", help="float64 (default) or float32")
+        sp.add_argument("--backend", default="numpy", help="numpy, cupy or array_api_strict")
+        sp.add_argument("--dtype", default="float64", help="float64 or float32")
         sp.add_argument("--replicas", type=_positive_int, help="override every experiment's replica count")
-        sp.add_argument("--seed", type=_seed, default=0)
+        sp.add_argument("--seed", type=_seed, default=0, help="base seed of every run")
         sp.add_argument("--chunk-size", type=_positive_int,
                         help="replicas per chunk (rounded to whole blocks of 64; default: fits the CPU cache)")
         sp.add_argument("--out", default="convsim-results", help="folder for runs, figures and reports")
         if name != "mutate":
             sp.add_argument("--figures", help="folder for figures (default: OUT/figures)")
+            sp.add_argument("--no-figures", action="store_true", help="skip the figures")
         sp.add_argument("--no-cache", action="store_true", help="recompute instead of reusing stored runs")
-        sp.add_argument("--format", choices=("text", "json"), default="text")
-    sp = sub.add_parser("cache", help="inspect or clear the results store")
+        sp.add_argument("--format", choices=("text", "json", "jsonl"), default="text",
+                        help="text lines as each claim finishes, one JSON list at the end, or one JSON object per line")
+    sp = add("cache", "inspect or clear the results store")
     sp.add_argument("action", choices=("info", "clear"))
     sp.add_argument("--out", default="convsim-results", help="results folder (default: convsim-results)")
     sp.add_argument("--format", choices=("text", "json"), default="text")
@@ -123,6 +146,9 @@ def _one_line(exc) -> str:
 def _emit(args, rows, text_lines):
     if args.format == "json":
         print(json.dumps(rows, indent=2))
+    elif args.format == "jsonl":
+        for r in rows if isinstance(rows, list) else [rows]:
+            print(json.dumps(r))
     else:
         print("\n".join(text_lines))
 
@@ -209,7 +235,45 @@ def _load_records(out: Path, name: str) -> dict:
         return {}
 
 
+TABLE_FIELDS = ("id", "family", "expected", "verdict", "as_expected", "estimate", "ci_low", "ci_high", "tightness",
+                "tightness_kind", "loose", "far_control", "seconds", "seed", "replicas", "diverged", "backend", "dtype",
+                "quick", "versions", "run_files", "figure", "error")
+"""Columns of OUT/verdicts.csv, one row per claim run (the latest per claim and settings), and
+top-level fields of every JSON record."""
+
+
+def _table_fields(outcome, runs: list, versions: str) -> dict:
+    v = outcome.verdict
+    t = v.tightness or {}
+    return {"estimate": v.estimate, "ci_low": v.ci[0] if v.ci else None, "ci_high": v.ci[1] if v.ci else None,
+            "tightness_kind": t.get("kind"), "replicas": v.replicas, "diverged": v.diverged,
+            "versions": versions, "run_files": ";".join(runs)}
+
+
+def _versions_text(backend: str) -> str:
+    from .engine.simulate import run_versions
+
+    return "; ".join(f"{k} {v}" for k, v in run_versions(backend).items())
+
+
+def _write_table(out: Path):
+    """OUT/verdicts.csv from the merged OUT/verdicts.json (CSV: no extra dependency, one pandas call)."""
+    import csv
+
+    stored = _load_records(out, "verdicts.json")
+    path, tmp = out / "verdicts.csv", out / ".verdicts.csv.tmp"
+    with open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=TABLE_FIELDS, extrasaction="ignore")
+        w.writeheader()
+        for key in sorted(stored):
+            r = dict(stored[key])
+            r["tightness"] = (r.get("tightness") or {}).get("value") if isinstance(r.get("tightness"), dict) else None
+            w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in TABLE_FIELDS})
+    tmp.replace(path)
+
+
 def _run(args):
+    """Run the chosen claims, yielding each record as it finishes; records are stored as they come."""
     from .backend import dtype_of, namespace
     from .claims import Context, discover, select
     from .plot import rate
@@ -220,38 +284,54 @@ def _run(args):
     chosen = select(claims, args.ids, args.family, args.all)
     companions = _companions(claims.values())
     out = _folder(args.out, "--out")
-    figures = _folder(args.figures, "--figures") if args.figures else _folder(out / "figures", "--out")
+    draw = not getattr(args, "no_figures", False)
+    figures = None
+    if draw:
+        figures = _folder(args.figures, "--figures") if args.figures else _folder(out / "figures", "--out")
     interactive = sys.stderr.isatty()
     ctx = Context(backend=args.backend, dtype=args.dtype, seed=args.seed, replicas=args.replicas,
                   store=ResultStore(out), use_cache=not args.no_cache, progress=interactive,
                   chunk_size=args.chunk_size)
+    versions = _versions_text(args.backend)
     from tqdm.auto import tqdm
 
-    records = []
+    bar = tqdm(chosen, unit="claim", disable=not interactive, leave=False)
     try:
-        for claim in tqdm(chosen, unit="claim", disable=not interactive, leave=False):
+        for claim in bar:
+            bar.set_description(claim.id)
             began = time.perf_counter()
+            ctx.runs_used.clear()
             base = {"id": claim.id, "family": claim.family, "expected": claim.expected, "statement": claim.statement,
                     "source": claim.source.cite(), "negative_of": claim.negative_of, "quick": bool(args.quick),
                     "backend": args.backend, "dtype": args.dtype, "seed": args.seed, "sharpens": claim.sharpens}
             try:
                 outcome = claim.run(ctx, quick=args.quick)
-                fig = rate(outcome.data, outcome.verdict, title=f"{claim.id}: {claim.statement}")
-                fig_path = figures / f"{claim.id}.png"
-                fig.savefig(fig_path, dpi=110)
+                fig_path = None
+                if draw:
+                    fig = rate(outcome.data, outcome.verdict, title=f"{claim.id}: {claim.statement}")
+                    fig_path = figures / f"{claim.id}.png"
+                    fig.savefig(fig_path, dpi=110)
             except (KeyboardInterrupt, SystemExit):
                 raise
             except Exception as exc:  # one claim that cannot run must not lose the others' verdicts
-                records.append({**base, **_error_record(claim, exc, time.perf_counter() - began)})
-                continue
-            records.append({
-                **base, "verdict": outcome.verdict.verdict, "as_expected": outcome.as_expected, "error": None,
-                "evidence": outcome.verdict.to_dict(), "figure": str(fig_path), "seconds": round(outcome.seconds, 3),
-                "settings": outcome.settings, **_tightness_fields(claim, outcome.verdict, companions),
-            })
+                record = {**base, **_error_record(claim, exc, time.perf_counter() - began), "versions": versions}
+            else:
+                record = {
+                    **base, "verdict": outcome.verdict.verdict, "as_expected": outcome.as_expected, "error": None,
+                    "evidence": outcome.verdict.to_dict(), "figure": None if fig_path is None else str(fig_path),
+                    "seconds": round(outcome.seconds, 3), "settings": outcome.settings,
+                    **_tightness_fields(claim, outcome.verdict, companions),
+                    **_table_fields(outcome, list(ctx.runs_used), versions)}
+            _save_records(out, "verdicts.json", [record], args.quick)
+            yield record if not interactive else _with_bar(bar, record)
     finally:
-        _save_records(out, "verdicts.json", records, args.quick)
-    return records
+        bar.close()
+        _write_table(out)
+
+
+def _with_bar(bar, record):
+    bar.clear()  # the next line is printed above the bar, not through it
+    return record
 
 
 def _folder(path, option: str) -> Path:
@@ -286,30 +366,45 @@ def _tight_text(t) -> str:
     return describe_tightness(t).removeprefix("tightness ")
 
 
+def _verdict_line(r: dict, width: int) -> str:
+    if r.get("error"):
+        return f"ERR  {r['id']:<{width}} {'error':<12} (expected {r['expected']}) {r['seconds']:7.2f}s  {r['error']}"
+    mark = "ok  " if r["as_expected"] else "FAIL"
+    flag = " [loose]" if r["loose"] else " [far control]" if r["far_control"] else ""
+    what = "margin" if r["negative_of"] else "tightness"
+    return (f"{mark} {r['id']:<{width}} {r['verdict']:<12} (expected {r['expected']}) {r['seconds']:7.2f}s  "
+            f"{r['evidence']['reason']}; {what} {_tight_text(r['tightness'])}{flag}")
+
+
+def _id_width(args) -> int:
+    from .claims import discover, select
+
+    return max((len(c.id) for c in select(discover(), args.ids, args.family, args.all)), default=10)
+
+
 def cmd_verify(args) -> int:
     began = time.perf_counter()
-    records = _run(args)
-    lines = []
-    for r in records:
-        if r.get("error"):
-            lines.append(f"ERR  {r['id']:<28} {'error':<12} (expected {r['expected']}) {r['seconds']:7.2f}s  "
-                         f"{r['error']}")
-            continue
-        mark = "ok  " if r["as_expected"] else "FAIL"
-        flag = " [loose]" if r["loose"] else " [far control]" if r["far_control"] else ""
-        what = "margin" if r["negative_of"] else "tightness"
-        lines.append(f"{mark} {r['id']:<28} {r['verdict']:<12} (expected {r['expected']}) {r['seconds']:7.2f}s  "
-                     f"{r['evidence']['reason']}; {what} {_tight_text(r['tightness'])}{flag}")
+    width = _id_width(args)
+    records = []
+    for r in _run(args):  # each verdict is printed as it finishes
+        records.append(r)
+        if args.format == "text":
+            print(_verdict_line(r, width), flush=True)
+        elif args.format == "jsonl":
+            print(json.dumps(r), flush=True)
     bad = sum(not r["as_expected"] for r in records)
     errors = sum(bool(r.get("error")) for r in records)
-    lines.append(f"{len(records) - bad} of {len(records)} verdicts as expected"
-                 + (f", {errors} claims could not run" if errors else "") + f" in {time.perf_counter() - began:.1f}s")
-    _emit(args, records, lines)
+    summary = (f"{len(records) - bad} of {len(records)} verdicts as expected"
+               + (f", {errors} claims could not run" if errors else "") + f" in {time.perf_counter() - began:.1f}s")
+    if args.format == "json":
+        print(json.dumps(records, indent=2))
+    elif args.format == "text":
+        print(summary)
     return _exit_code(records)
 
 
 def cmd_report(args) -> int:
-    records = _run(args)
+    records = list(_run(args))
     out = Path(args.out)
     path = out / "report.md"
     rows = ["# convsim report", "",
@@ -339,11 +434,12 @@ def cmd_report(args) -> int:
             rows += ["", f"## {r['id']}", "", f"*{r['statement']}*", "", f"Source: {r['source']}.", "",
                      f"**Could not run**: {r['error']}."]
             continue
-        fig = Path(r["figure"]).resolve()
-        try:
-            fig = fig.relative_to(path.parent.resolve())
-        except ValueError:
-            pass
+        fig = Path(r["figure"]).resolve() if r.get("figure") else None
+        if fig is not None:
+            try:
+                fig = fig.relative_to(path.parent.resolve())
+            except ValueError:
+                pass
         rows += ["", f"## {r['id']}", "", f"*{r['statement']}*", "", f"Source: {r['source']}.", "",
                  f"Verdict: **{r['verdict']}** (expected {r['expected']}): {r['evidence']['reason']}.", "",
                  f"{'Margin' if r['negative_of'] else 'Tightness'}: {_tight_text(r['tightness'])}"
@@ -356,11 +452,15 @@ def cmd_report(args) -> int:
                      f"{'yes' if m['caught'] else 'no'}{' — ' + m['error'] if m['error'] else ''} |"
                      for m in panel["mutations"]]
             rows.append("")
-        rows += [f"![{r['id']}]({fig.as_posix()})"]
+        if fig is not None:
+            rows += [f"![{r['id']}]({fig.as_posix()})"]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(rows) + "\n")
     if args.format == "json":
         print(json.dumps({"report": str(path), "records": records}, indent=2))
+    elif args.format == "jsonl":
+        for r in records:
+            print(json.dumps(r))
     else:
         print(f"wrote {path}")
     return _exit_code(records)

@@ -87,7 +87,8 @@ def _chunk_size(replicas: int, dim: int, itemsize: int, chunk_size, backend: str
     return min(chunk_size, -(-replicas // BLOCK) * BLOCK)
 
 
-def _versions(backend: str) -> dict:
+def run_versions(backend: str) -> dict:
+    """Versions of what computed a run (convsim, Python, NumPy, SciPy and the backend's library)."""
     import scipy
 
     v = {"convsim": __version__, "python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__}
@@ -146,12 +147,12 @@ def simulate(problem: Problem, method: Method, steps: int, replicas: int = 1, *,
         bar.close()
     seconds = time.perf_counter() - began
 
-    diverged_at = _divergence(recorded, grid)
+    diverged_at = divergence_steps(recorded, grid)
     meta = {
         "problem": problem.spec(), "method": method.spec(), "steps": steps, "replicas": replicas,
         "seed": int(seed), "backend": backend, "dtype": dtype, "chunk_size": chunk,
         "record": [int(s) for s in grid], "metrics": list(metric_fns), "seconds": seconds,
-        "versions": _versions(backend),
+        "versions": run_versions(backend),
     }
     return Trace(grid, recorded, diverged_at, problem.constants(), meta)
 
@@ -208,7 +209,8 @@ def divergence_threshold(first: np.ndarray) -> np.ndarray:
     return DIVERGENCE_FACTOR * np.maximum(1.0, np.abs(np.nan_to_num(first, nan=0.0, posinf=0.0, neginf=0.0)))
 
 
-def _divergence(recorded: dict, grid: np.ndarray) -> np.ndarray:
+def divergence_steps(recorded: dict, grid: np.ndarray) -> np.ndarray:
+    """The checkpoint step at which each replica diverged (-1: never), NaN-ing its metrics from there on."""
     bad = np.zeros(next(iter(recorded.values())).shape, dtype=bool)
     for v in recorded.values():
         with np.errstate(invalid="ignore"):
@@ -225,3 +227,6 @@ def _progress(enabled: bool, total: int):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, unit="step", leave=False, disable=None)
+
+
+_versions, _divergence = run_versions, divergence_steps  # old private names, until every simulator imports the public ones
