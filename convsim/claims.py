@@ -55,6 +55,7 @@ class Context:
     mutation: Mutation | None = None
     mutation_hits: int = 0
     claim_source: str = ""
+    claim_id: str = ""
     chunk_size: int | None = None
     runs_used: list = field(default_factory=list)
 
@@ -128,6 +129,8 @@ class Context:
                 self.runs_used.append(str(self.store.path(key)))
                 return cached
         trace = run()
+        if self.claim_id:
+            trace.meta["claim"] = self.claim_id
         if self.store is not None:
             self.runs_used.append(str(self.store.save(key, trace)))
         return trace
@@ -208,6 +211,7 @@ class Claim:
         s = self.settings(quick)
         if self.module:  # the claim file's source is part of every key of its runs
             ctx.claim_source = file_digest(self.module)
+        ctx.claim_id = self.negative_of or self.id  # a control shares its claim's runs
         began = time.perf_counter()
         data = self.experiment(s, ctx)
         verdict = self.check(data, s)

@@ -1,12 +1,15 @@
 """The results store: one netCDF file per run, written atomically, reused on re-runs.
 
-Format ``convsim-trace/1`` (netCDF-3, 64-bit offsets; readable by ``xarray.open_dataset(path)``
+Format ``convsim-trace/2`` (netCDF-3, 64-bit offsets; readable by ``xarray.open_dataset(path)``
 or ``scipy.io.netcdf_file``):
 
 * dimensions ``replica`` and ``step``;
-* variable ``step(step)``: checkpoint step counts;
+* variable ``step(step)``: checkpoint step counts (int32);
 * one variable ``<metric>(replica, step)`` per recorded metric (float64, NaN after divergence);
-* variable ``diverged_at(replica)``: first checkpoint step with a non-finite metric, -1 if none;
+* variable ``diverged_at(replica)``: checkpoint step at which the replica diverged, -1 if never (int32);
+* global attribute ``claim``: the id of the claim whose run this is (empty outside a claim);
+* global attributes ``meta_<key>`` (``meta_seed``, ``meta_problem_name``, ``meta_versions_numpy``, ...):
+  the metadata flattened into plain numbers and strings, readable without parsing JSON;
 * global attributes ``format``, ``meta`` (JSON: problem, method, steps, replicas, seed, backend,
   dtype, versions, ...), ``constants`` (JSON: the problem's constants), ``key`` (the cache key the
   run was stored under), ``code`` (the convsim version and source digest that produced it) and
@@ -42,7 +45,7 @@ from scipy.io import netcdf_file
 from .engine.trace import Trace
 from .errors import ConvsimError
 
-FORMAT = "convsim-trace/1"
+FORMAT = "convsim-trace/2"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DERIVED = frozenset({"_device_cache", "_cache"})  # device copies and memo tables: derived from the inputs
 _STALE_TMP_SECONDS = 600.0
@@ -183,6 +186,9 @@ def save_trace(trace: Trace, path: str | os.PathLike, key: str = "") -> Path:
     try:
         with netcdf_file(tmp, "w", version=2) as f:
             f.format = FORMAT
+            f.claim = str(trace.meta.get("claim", ""))
+            for name, value in _flat("meta", trace.meta):
+                setattr(f, name, value)
             f.meta = json.dumps(trace.meta, default=repr)
             f.constants = json.dumps(trace.constants, default=repr)
             f.key = key
@@ -190,10 +196,12 @@ def save_trace(trace: Trace, path: str | os.PathLike, key: str = "") -> Path:
             f.checksum = checksum(trace)
             f.createDimension("replica", trace.replicas)
             f.createDimension("step", trace.steps.size)
-            steps = f.createVariable("step", "f8", ("step",))
-            steps[:] = trace.steps.astype(np.float64)
-            div = f.createVariable("diverged_at", "f8", ("replica",))
-            div[:] = trace.diverged_at.astype(np.float64)
+            if trace.steps.size and int(np.max(trace.steps)) >= 2**31:
+                raise ConvsimError("runs of 2^31 steps or more cannot be stored (netCDF-3 integers are 32-bit)")
+            steps = f.createVariable("step", "i4", ("step",))
+            steps[:] = trace.steps.astype(np.int32)
+            div = f.createVariable("diverged_at", "i4", ("replica",))
+            div[:] = trace.diverged_at.astype(np.int32)
             for name, values in trace.metrics.items():
                 var = f.createVariable(name, "f8", ("replica", "step"))
                 var[:] = values
@@ -204,6 +212,22 @@ def save_trace(trace: Trace, path: str | os.PathLike, key: str = "") -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def _flat(prefix: str, value):
+    """(attribute name, number or string) pairs of nested metadata: ``meta_problem_name`` = "quadratic"."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            name = re.sub(r"[^A-Za-z0-9_]", "_", f"{prefix}_{k}")
+            yield from _flat(name, v)
+    elif isinstance(value, bool):
+        yield prefix, int(value)
+    elif isinstance(value, (int, float, np.integer, np.floating)) and abs(float(value)) < 2**31:
+        yield prefix, value
+    elif isinstance(value, (list, tuple)) and len(value) > 64:
+        yield prefix, f"{len(value)} values (see meta)"
+    else:
+        yield prefix, value if isinstance(value, str) else json.dumps(value, default=repr)
 
 
 def _umask() -> int:

@@ -63,3 +63,17 @@ def test_context_reuses_stored_runs_unless_told_otherwise(tmp_path, monkeypatch)
     cs.Context(store=store, use_cache=False).simulate(p, cs.methods.SGD(0.1), 100, 8)
     assert len(calls) == 3
     assert len(list((tmp_path / "runs").glob("*.nc"))) == 2
+
+
+def test_run_files_name_their_claim_and_hold_integers_and_plain_metadata(tmp_path, capsys):
+    xr = pytest.importorskip("xarray")
+    from convsim.cli import main
+
+    main(["verify", "gd-linear", "--quick", "--out", str(tmp_path), "--no-figures"])
+    (path,) = (tmp_path / "runs").glob("*.nc")
+    ds = xr.open_dataset(path)
+    assert ds.attrs["claim"] == "gd-linear" and ds.attrs["meta_seed"] == 0
+    assert ds.attrs["meta_problem_name"] == "quadratic" and ds.attrs["meta_versions_numpy"] == np.__version__
+    assert ds["step"].dtype == np.int32 and ds["diverged_at"].dtype == np.int32
+    back = load_trace(path)
+    assert back.steps.dtype == np.int64 and back.meta["claim"] == "gd-linear"
