@@ -12,4 +12,5 @@ setup(
     packages=find_packages(include=["convsim", "convsim.*"]) + ["convsim.experiments", *families],
     package_dir={"convsim.experiments": "experiments"},
     py_modules=["convsim_entry"],
+    package_data={"convsim": ["py.typed"]},
 )

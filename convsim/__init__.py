@@ -11,5 +11,7 @@ from . import mutations, plot, store  # noqa: E402
 from . import bilevel  # noqa: E402
 from . import online  # noqa: E402
 
-__all__ = ["simulate", "sweep", "Trace", "Sweep", "Series", "ConvsimError", "backend", "noise", "schedules",
-           "spectra", "methods", "problems", "checks", "Claim", "Context", "Source", "plot", "mutations"]
+__all__ = ["__version__", "simulate", "sweep", "Trace", "Sweep", "Series", "ConvsimError", "Claim", "Context", "Source",
+           # subpackages and modules
+           "backend", "noise", "schedules", "spectra", "methods", "problems", "checks", "plot", "mutations", "store",
+           "sde", "bilevel", "bandits", "online", "curvature", "engine", "claims", "errors", "random"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -31,14 +32,38 @@ FAMILIES = ("first-order", "nonconvex", "sde", "bilevel", "bandit", "online", "z
 
 @dataclass(frozen=True)
 class Source:
-    """Where a claim comes from."""
+    """Where a claim comes from: a paper on arXiv, a journal article or book (``venue``, ``doi``), or a page (``url``).
+
+    ``arxiv`` is an identifier such as ``2301.11235``; a text starting with ``n/a`` (the old
+    way of saying "not on arXiv") is read as the venue."""
 
     title: str
-    arxiv: str
-    theorem: str
+    arxiv: str = ""
+    theorem: str = ""
+    doi: str = ""
+    url: str = ""
+    venue: str = ""
+
+    def __post_init__(self):
+        require(bool(self.title), "a source needs a title")
+        if self.arxiv.startswith("n/a"):
+            object.__setattr__(self, "venue", self.venue or self.arxiv[3:].strip(" ()"))
+            object.__setattr__(self, "arxiv", "")
+        require(not self.arxiv or bool(_ARXIV.match(self.arxiv)),
+                f"arXiv id {self.arxiv!r} is not of the form 2301.11235 (or math/0501234); use doi=, url= or venue=")
+        require(not self.doi or self.doi.startswith("10."), f"a DOI starts with '10.', got {self.doi!r}")
+        require(bool(self.arxiv or self.doi or self.url or self.venue),
+                f"source {self.title!r}: give an arXiv id, a DOI, a URL or a venue")
 
     def cite(self) -> str:
-        return f"{self.title} (arXiv:{self.arxiv}), {self.theorem}"
+        where = [f"arXiv:{self.arxiv}"] if self.arxiv else []
+        where += [self.venue] if self.venue else []
+        where += [f"doi:{self.doi}"] if self.doi else []
+        where += [self.url] if self.url else []
+        return f"{self.title} ({'; '.join(where)})" + (f", {self.theorem}" if self.theorem else "")
+
+
+_ARXIV = re.compile(r"^(\d{4}\.\d{4,5}|[a-z\-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$")
 
 
 @dataclass
@@ -150,6 +175,13 @@ class Outcome:
     @property
     def as_expected(self) -> bool:
         return self.verdict.verdict == self.claim.expected
+
+    def __repr__(self):
+        mark = "as expected" if self.as_expected else f"expected {self.claim.expected}"
+        return f"Outcome({self.claim.id}: {self.verdict.verdict}, {mark}, {self.seconds:.2f}s; {self.verdict!r})"
+
+    def _repr_html_(self):
+        return f"<p><b>{self.claim.id}</b> ({self.claim.source.cite()})</p>{self.verdict._repr_html_()}"
 
 
 @dataclass

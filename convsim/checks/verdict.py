@@ -52,6 +52,18 @@ class Verdict:
     def to_dict(self) -> dict:
         return _jsonable(asdict(self))
 
+    def __repr__(self):
+        ci = f" [{self.ci[0]:.4g}, {self.ci[1]:.4g}]" if self.ci else ""
+        est = f"{self.estimate:.4g}" if self.estimate is not None else "n/a"
+        tight = f", {describe_tightness(self.tightness)}" if self.tightness else ""
+        return (f"Verdict({self.verdict}: {self.check} {self.metric} {est}{ci} vs {self.claimed}, "
+                f"{self.replicas} replicas ({self.diverged} diverged){tight})")
+
+    def _repr_html_(self):
+        color = {"consistent": "green", "violated": "red"}.get(self.verdict, "darkorange")
+        return (f"<p><b style='color:{color}'>{self.verdict}</b> — {self.check} of <code>{self.metric}</code>: "
+                f"{self.reason}</p>")
+
     def summary(self) -> str:
         ci = f" [{self.ci[0]:.4g}, {self.ci[1]:.4g}]" if self.ci else ""
         est = f"{self.estimate:.4g}" if self.estimate is not None else "n/a"

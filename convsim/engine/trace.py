@@ -29,6 +29,10 @@ class Series:
     def diverged(self) -> np.ndarray:
         return self.diverged_at >= 0
 
+    def __repr__(self):
+        return (f"Series({self.metric} against {self.x_name}: {self.values.shape[0]} replicas x {self.x.size} points, "
+                f"{int(self.diverged.sum())} diverged)")
+
     @property
     def healthy(self) -> np.ndarray:
         """Values of the replicas that never diverged: shape (R_ok, P)."""
@@ -53,6 +57,18 @@ class Trace:
     @property
     def replicas(self) -> int:
         return int(self.diverged_at.size)
+
+    def __repr__(self):
+        last = int(self.steps[-1]) if self.steps.size else 0
+        where = f"claim={self.meta['claim']!r}, " if self.meta.get("claim") else ""
+        return (f"Trace({where}replicas={self.replicas}, checkpoints={self.steps.size} up to t={last}, "
+                f"metrics={list(self.metrics)}, diverged={self.n_diverged})")
+
+    def _repr_html_(self):
+        rows = "".join(f"<tr><td>{m}</td><td>{np.nanmean(v[:, 0]):.4g}</td><td>{np.nanmean(v[:, -1]):.4g}</td></tr>"
+                       for m, v in self.metrics.items())
+        return (f"<p>{self!r}</p><table><tr><th>metric</th><th>mean at first checkpoint</th>"
+                f"<th>mean at last checkpoint</th></tr>{rows}</table>")
 
     @property
     def n_diverged(self) -> int:
