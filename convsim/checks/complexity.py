@@ -161,7 +161,8 @@ class Complexity(Checker):
         est, lo, hi = bootstrap((log_n,), slope, self.confidence, self.seed, self.n_resamples)
         fit_slope, intercept = ols_slope(u, self._center(log_n))
         return self._decide(s, eps, est, lo, hi, fit_slope, intercept, f"{self.statistic} cost",
-                            f"at most {unreached.max():.0%} of replicas unreached", law="power", unreached=unreached)
+                            f"at most {unreached.max():.0%} of replicas unreached", law="power", unreached=unreached,
+                            statistic=self.statistic)
 
     def _check_mean(self, data):
         """Cost at which the mean metric over replicas reaches each ε; bootstrap resamples whole replicas."""
