@@ -22,7 +22,7 @@ def test_a_dict_of_series_gives_one_labelled_curve_each_and_the_verdict_in_the_t
     fig = cs.plot.rate(runs, verdict)
     labels = [line.get_label() for line in _mean_curves(fig)]
     assert labels == ["a: mean of 20 replicas", "b: mean of 20 replicas"]  # the other metric is left out
-    assert fig.axes[0].get_title().startswith(verdict.verdict.upper())
+    assert fig.axes[0].get_title(loc="left").startswith(verdict.verdict.upper())
     np.testing.assert_allclose(_mean_curves(fig)[0].get_ydata(), runs["a"].values.mean(axis=0))
 
 
@@ -46,7 +46,7 @@ def test_the_x_axis_names_what_is_drawn_not_what_the_check_swept():
     runs = {"a": _series(-1.0)}
     verdict = cs.checks.Exponent("err", -1.0, bound="upper").check(runs["a"])
     verdict.details["x_name"] = "r"  # e.g. an event check over a swept distance r
-    assert cs.plot.rate(runs, verdict).axes[0].get_xlabel() == "t"
+    assert cs.plot.rate(runs, verdict).axes[0].get_xlabel() == cs.plot.label("t") == "step $t$"
 
 
 def test_the_y_axis_names_the_drawn_series_metric():
@@ -54,7 +54,7 @@ def test_the_y_axis_names_the_drawn_series_metric():
                       "cost_to_err", np.full(8, -1))
     verdict = cs.checks.Exponent("err", -1.5, bound="upper").check(_series(-1.0))
     ax = cs.plot.rate(costs, verdict).axes[0]
-    assert (ax.get_xlabel(), ax.get_ylabel()) == ("eps", "cost_to_err")
+    assert (ax.get_xlabel(), ax.get_ylabel()) == (cs.plot.label("eps"), cs.plot.label("cost_to_err"))
 
 
 def test_event_verdicts_plot_the_event_frequency_against_the_parameter():
