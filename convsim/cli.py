@@ -9,7 +9,9 @@ interrupted (the verdicts computed so far are kept in OUT/verdicts.json).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -129,8 +131,6 @@ def main(argv=None) -> int:
 
 
 def _silence_stdout():
-    import os
-
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -217,15 +217,31 @@ def _companions(claims) -> set:
 def _save_records(out: Path, name: str, records: list, quick: bool):
     """Merge records into OUT/<name> (latest per claim and settings), written atomically."""
     path = out / name
+    with _locked(out / f".{name}.lock"):  # runs into one OUT may be concurrent: merge under a lock
+        try:
+            stored = json.loads(path.read_text()) if path.exists() else {}
+        except (OSError, ValueError):
+            stored = {}  # a damaged index is rebuilt, never trusted
+        for r in records:
+            stored[f"{r['id']}@{'quick' if quick else 'full'}"] = r
+        tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(stored, indent=1, sort_keys=True))
+        tmp.replace(path)
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
     try:
-        stored = json.loads(path.read_text()) if path.exists() else {}
-    except (OSError, ValueError):
-        stored = {}  # a damaged index is rebuilt, never trusted
-    for r in records:
-        stored[f"{r['id']}@{'quick' if quick else 'full'}"] = r
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(stored, indent=1, sort_keys=True))
-    tmp.replace(path)
+        import fcntl
+    except ImportError:  # no advisory locks on this platform: writes stay atomic, merges may race
+        yield
+        return
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _load_records(out: Path, name: str) -> dict:
@@ -261,7 +277,7 @@ def _write_table(out: Path):
     import csv
 
     stored = _load_records(out, "verdicts.json")
-    path, tmp = out / "verdicts.csv", out / ".verdicts.csv.tmp"
+    path, tmp = out / "verdicts.csv", out / f".verdicts.csv.{os.getpid()}.tmp"
     with open(tmp, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=TABLE_FIELDS, extrasaction="ignore")
         w.writeheader()

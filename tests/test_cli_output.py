@@ -32,3 +32,15 @@ def test_help_shows_defaults_exit_codes_and_the_environment(capsys):
     assert main(["verify", "--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "(default: convsim-results)" in out and "exit codes" in out and "$CONVSIM_EXPERIMENTS" in out
+
+
+def test_concurrent_runs_into_one_folder_keep_every_record(tmp_path):
+    import subprocess
+    import sys
+
+    ids = ["gd-linear", "gd-linear-neg", "sgd-decreasing", "sgd-decreasing-neg"]
+    procs = [subprocess.Popen([sys.executable, "-m", "convsim", "verify", i, "--quick", "--no-figures", "--out",
+                               str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for i in ids]
+    assert all(p.wait(timeout=300) == 0 for p in procs)
+    stored = json.loads((tmp_path / "verdicts.json").read_text())
+    assert {f"{i}@quick" for i in ids} <= set(stored)
