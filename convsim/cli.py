@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -178,8 +179,13 @@ def cmd_list(args) -> int:
     def flag(r):
         return " [loose]" if r["loose"] else " [far control]" if r["far_control"] else ""
 
-    _emit(args, rows, [f"{r['id']:<{width}}  {r['family']:<12} expects {r['expected']:<12} {r['statement']}{flag(r)}"
-                       for r in rows])
+    columns = shutil.get_terminal_size().columns if sys.stdout.isatty() else None  # a terminal: one line each
+
+    def line(r):
+        text = f"{r['id']:<{width}}  {r['family']:<12} expects {r['expected']:<12} {r['statement']}{flag(r)}"
+        return text if columns is None or len(text) <= columns else text[: columns - 1] + "…"
+
+    _emit(args, rows, [line(r) for r in rows])
     return EXIT_OK
 
 
