@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -97,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--chunk-size", type=_positive_int,
                         help="replicas per chunk (rounded to whole blocks of 64; default: fits the CPU cache)")
         sp.add_argument("--out", default="convsim-results", help="folder for runs, figures and reports")
+        sp.add_argument("--jobs", type=_positive_int, default=1,
+                        help="claims run in this many worker processes (results identical to a serial run)")
         if name != "mutate":
             sp.add_argument("--figures", help="folder for figures (default: OUT/figures)")
             sp.add_argument("--no-figures", action="store_true", help="skip the figures")
@@ -294,61 +297,189 @@ def _write_table(out: Path):
     tmp.replace(path)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Job:
+    """What every claim of one invocation shares: picklable, so worker processes rebuild the same context."""
+
+    backend: str
+    dtype: str
+    seed: int
+    replicas: int | None
+    out: str
+    figures: str | None
+    use_cache: bool
+    chunk_size: int | None
+    quick: bool
+    companions: frozenset
+    versions: str
+    progress: bool = False
+
+    def context(self):
+        from .claims import Context
+        from .store import ResultStore
+
+        return Context(backend=self.backend, dtype=self.dtype, seed=self.seed, replicas=self.replicas,
+                       store=ResultStore(self.out), use_cache=self.use_cache, progress=self.progress,
+                       chunk_size=self.chunk_size)
+
+
+def _claim(claim_id: str):
+    from .claims import discover
+
+    return discover()[claim_id]  # claim files are imported once per process
+
+
+def _verify_one(job: _Job, claim_id: str, ctx=None) -> dict:
+    """Run one claim and draw its figure: its record (an error record if it cannot run)."""
+    from .plot import rate
+
+    claim = _claim(claim_id)
+    ctx = ctx or job.context()
+    began = time.perf_counter()
+    ctx.runs_used.clear()
+    base = {"id": claim.id, "family": claim.family, "expected": claim.expected, "statement": claim.statement,
+            "source": claim.source.cite(), "negative_of": claim.negative_of, "quick": job.quick,
+            "backend": job.backend, "dtype": job.dtype, "seed": job.seed, "sharpens": claim.sharpens}
+    try:
+        outcome = claim.run(ctx, quick=job.quick)
+        fig_path = None
+        if job.figures is not None:
+            fig = rate(outcome.data, outcome.verdict, title=f"{claim.id}: {claim.statement}")
+            fig_path = Path(job.figures) / f"{claim.id}.png"
+            fig.savefig(fig_path, dpi=110)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # one claim that cannot run must not lose the others' verdicts
+        return {**base, **_error_record(claim, exc, time.perf_counter() - began), "versions": job.versions}
+    return {**base, "verdict": outcome.verdict.verdict, "as_expected": outcome.as_expected, "error": None,
+            "evidence": outcome.verdict.to_dict(), "figure": None if fig_path is None else str(fig_path),
+            "seconds": round(outcome.seconds, 3), "settings": outcome.settings,
+            **_tightness_fields(claim, outcome.verdict, set(job.companions)),
+            **_table_fields(outcome, list(ctx.runs_used), job.versions)}
+
+
+def _run_group(fn, job: _Job, ids: tuple) -> list:
+    _die_once_for_tests()
+    ctx = job.context()  # one context per group: a control reuses its claim's run from the store
+    return [(i, fn(job, i, ctx)) for i in ids]
+
+
+def _die_once_for_tests():
+    """The test of worker deaths: the first worker to see $CONVSIM_TEST_DIE_ONCE (a path) creates it and dies."""
+    marker = os.environ.get("CONVSIM_TEST_DIE_ONCE")
+    if marker:
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return
+        os.close(fd)
+        os._exit(1)
+
+
+def _groups(claims, ids: list) -> list[tuple]:
+    """Ids grouped with the claim whose experiment they share (a claim and its negative controls)."""
+    order, groups = [], {}
+    for i in ids:
+        root = claims[i].negative_of if claims[i].negative_of in ids else i
+        if root not in groups:
+            order.append(root)
+            groups[root] = []
+        groups[root].append(i)
+    return [tuple(groups[r]) for r in order]
+
+
+def _in_parallel(fn, job: _Job, groups: list, jobs: int):
+    """``fn(job, id, ctx)`` for every id on ``jobs`` worker processes, group by group (a claim with its
+    controls, which reuse its run), yielded as each group finishes.
+
+    A worker that dies (killed, out of memory) is reported and the claims it left unfinished are
+    run once more in fresh workers; a claim whose workers die twice comes back as an error."""
+    import concurrent.futures as cf
+    import multiprocessing
+
+    pending, attempt = list(groups), 0
+    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    saved = {k: os.environ.get(k) for k in _BLAS_THREADS}
+    os.environ.update({k: threads for k in _BLAS_THREADS})  # no BLAS oversubscription in the workers
+    try:
+        while pending and attempt < 2:
+            attempt += 1
+            done = set()
+            with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+                futures = {pool.submit(_run_group, fn, job, g): g for g in pending}
+                try:
+                    for future in cf.as_completed(futures):
+                        results = future.result()  # raises if the group's worker died
+                        done.add(futures[future])
+                        yield from results
+                except cf.process.BrokenProcessPool:
+                    left = sum(len(g) for g in pending if g not in done)
+                    sys.stderr.write(f"convsim: a worker process died; running {left} unfinished claims "
+                                     f"{'again' if attempt == 1 else 'no more'}\n")
+            pending = [i for i in pending if i not in done]
+        for g in pending:
+            for i in g:
+                yield i, None
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+_BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _job(args, claims) -> _Job:
+    out = _folder(args.out, "--out")
+    figures = None
+    if not getattr(args, "no_figures", True):
+        figures = _folder(args.figures, "--figures") if args.figures else _folder(out / "figures", "--out")
+    return _Job(args.backend, args.dtype, args.seed, args.replicas, str(out), None if figures is None else str(figures),
+                not args.no_cache, args.chunk_size, bool(args.quick), frozenset(_companions(claims.values())),
+                _versions_text(args.backend))
+
+
 def _run(args):
     """Run the chosen claims, yielding each record as it finishes; records are stored as they come."""
     from .backend import dtype_of, namespace
-    from .claims import Context, discover, select
-    from .plot import rate
-    from .store import ResultStore
+    from .claims import discover, select
 
     dtype_of(namespace(args.backend), args.dtype)  # unknown or unavailable backend: a one-line error now
     claims = discover()
     chosen = select(claims, args.ids, args.family, args.all)
-    companions = _companions(claims.values())
-    out = _folder(args.out, "--out")
-    draw = not getattr(args, "no_figures", False)
-    figures = None
-    if draw:
-        figures = _folder(args.figures, "--figures") if args.figures else _folder(out / "figures", "--out")
+    job = _job(args, claims)
+    out = Path(job.out)
     interactive = sys.stderr.isatty()
-    ctx = Context(backend=args.backend, dtype=args.dtype, seed=args.seed, replicas=args.replicas,
-                  store=ResultStore(out), use_cache=not args.no_cache, progress=interactive,
-                  chunk_size=args.chunk_size)
-    versions = _versions_text(args.backend)
     from tqdm.auto import tqdm
 
-    bar = tqdm(chosen, unit="claim", disable=not interactive, leave=False)
+    bar = tqdm(total=len(chosen), unit="claim", disable=not interactive, leave=False)
     try:
-        for claim in bar:
-            bar.set_description(claim.id)
-            began = time.perf_counter()
-            ctx.runs_used.clear()
-            base = {"id": claim.id, "family": claim.family, "expected": claim.expected, "statement": claim.statement,
-                    "source": claim.source.cite(), "negative_of": claim.negative_of, "quick": bool(args.quick),
-                    "backend": args.backend, "dtype": args.dtype, "seed": args.seed, "sharpens": claim.sharpens}
-            try:
-                outcome = claim.run(ctx, quick=args.quick)
-                fig_path = None
-                if draw:
-                    fig = rate(outcome.data, outcome.verdict, title=f"{claim.id}: {claim.statement}")
-                    fig_path = figures / f"{claim.id}.png"
-                    fig.savefig(fig_path, dpi=110)
-            except (KeyboardInterrupt, SystemExit):
-                raise
-            except Exception as exc:  # one claim that cannot run must not lose the others' verdicts
-                record = {**base, **_error_record(claim, exc, time.perf_counter() - began), "versions": versions}
-            else:
-                record = {
-                    **base, "verdict": outcome.verdict.verdict, "as_expected": outcome.as_expected, "error": None,
-                    "evidence": outcome.verdict.to_dict(), "figure": None if fig_path is None else str(fig_path),
-                    "seconds": round(outcome.seconds, 3), "settings": outcome.settings,
-                    **_tightness_fields(claim, outcome.verdict, companions),
-                    **_table_fields(outcome, list(ctx.runs_used), versions)}
+        if args.jobs > 1:
+            results = _in_parallel(_verify_one, job, _groups(claims, [c.id for c in chosen]), args.jobs)
+        else:
+            ctx = dataclasses.replace(job, progress=interactive).context()
+            results = ((c.id, _verify_one(job, c.id, ctx)) for c in chosen if not bar.set_description(c.id))
+        for claim_id, record in results:
+            if record is None:  # its workers died twice
+                record = _died_record(claims[claim_id], job)
             _save_records(out, "verdicts.json", [record], args.quick)
+            bar.update()
             yield record if not interactive else _with_bar(bar, record)
     finally:
         bar.close()
         _write_table(out)
+
+
+def _died_record(claim, job) -> dict:
+    reason = f"claim {claim.id!r} could not run: its worker process died twice"
+    return {"id": claim.id, "family": claim.family, "expected": claim.expected, "statement": claim.statement,
+            "source": claim.source.cite(), "negative_of": claim.negative_of, "quick": job.quick,
+            "backend": job.backend, "dtype": job.dtype, "seed": job.seed, "sharpens": claim.sharpens,
+            "verdict": "error", "as_expected": False, "error": reason, "evidence": {"reason": reason},
+            "figure": None, "seconds": 0.0, "tightness": None, "margin": None, "loose": False, "far_control": False,
+            "versions": job.versions}
 
 
 def _with_bar(bar, record):
@@ -513,60 +644,92 @@ def cmd_cache(args) -> int:
     return EXIT_OK
 
 
+def _mutate_one(job: _Job, claim_id: str, ctx=None) -> dict:
+    """One claim's mutation panel: its true run, then one run per declared mutation."""
+    claim = _claim(claim_id)
+    ctx = ctx or job.context()
+    head = {"id": claim.id, "family": claim.family, "expected": claim.expected, "quick": job.quick, "seed": job.seed,
+            "backend": job.backend}
+    try:
+        base = claim.run(ctx, quick=job.quick)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:
+        return {**head, "verdict": "error", "as_expected": False, "ok": False, "unguarded": False, "mutations": [],
+                "error": _error_record(claim, exc, 0.0)["error"]}
+    results = [claim.run_mutated(ctx, m, quick=job.quick) for m in claim.mutations]
+    unguarded = claim.expected == "consistent" and not any(m.expect == "caught" for m in claim.mutations)
+    ok = base.as_expected and all(r.ok for r in results) and not unguarded
+    return {**head, "error": None, "verdict": base.verdict.verdict, "as_expected": base.as_expected, "ok": ok,
+            "unguarded": unguarded, "mutations": [r.to_dict() for r in results]}
+
+
+def _panel_lines(r: dict, width: int) -> list[str]:
+    if r["error"]:
+        return [f"ERR  {r['id']:<{width}} {r['error']}"]
+    head = f"{'ok  ' if r['ok'] else 'FAIL'} {r['id']:<{width}} {r['verdict']:<12}"
+    if r["unguarded"]:
+        return [f"{head} declares no mutation it must catch"]
+    if not r["mutations"]:
+        return [f"{head} (expected {r['expected']}; no mutations declared)"]
+    lines = []
+    for m in r["mutations"]:
+        status = ("ERROR " + m["error"]) if m["error"] else ("caught" if m["caught"] else "missed") + f" ({m['verdict']})"
+        if m["expect"] == "blind":
+            status = f"blind: {status}; {m['why']}"
+        lines.append(f"{head} {m['name']:<36} {status}")
+        head = " " * len(head)
+    return lines
+
+
 def cmd_mutate(args) -> int:
     """Every declared mutation of every chosen claim: exit 0 iff every expected catch happens."""
     from .backend import dtype_of, namespace
-    from .claims import Context, discover, select
-    from .store import ResultStore
+    from .claims import discover, select
     from tqdm.auto import tqdm
 
     began = time.perf_counter()
     dtype_of(namespace(args.backend), args.dtype)
-    chosen = [c for c in select(discover(), args.ids, args.family, args.all) if c.negative_of is None]
-    out = _folder(args.out, "--out")
+    claims = discover()
+    chosen = [c for c in select(claims, args.ids, args.family, args.all) if c.negative_of is None]
+    args.no_figures = True
+    job = _job(args, claims)
+    width = max((len(c.id) for c in chosen), default=10)
     interactive = sys.stderr.isatty()
-    ctx = Context(backend=args.backend, dtype=args.dtype, seed=args.seed, replicas=args.replicas,
-                  store=ResultStore(out), use_cache=not args.no_cache, progress=False, chunk_size=args.chunk_size)
-    records, lines = [], []
-    for claim in tqdm(chosen, unit="claim", disable=not interactive, leave=False):
-        try:
-            base = claim.run(ctx, quick=args.quick)
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except Exception as exc:
-            err = _error_record(claim, exc, 0.0)["error"]
-            records.append({"id": claim.id, "family": claim.family, "expected": claim.expected, "verdict": "error",
-                            "as_expected": False, "ok": False, "unguarded": False, "mutations": [], "error": err,
-                            "quick": bool(args.quick), "seed": args.seed, "backend": args.backend})
-            lines.append(f"ERR  {claim.id:<28} {err}")
-            continue
-        results = [claim.run_mutated(ctx, m, quick=args.quick) for m in claim.mutations]
-        unguarded = claim.expected == "consistent" and not any(m.expect == "caught" for m in claim.mutations)
-        ok = base.as_expected and all(r.ok for r in results) and not unguarded
-        records.append({"id": claim.id, "family": claim.family, "expected": claim.expected, "error": None,
-                        "verdict": base.verdict.verdict, "as_expected": base.as_expected, "ok": ok,
-                        "unguarded": unguarded, "mutations": [r.to_dict() for r in results],
-                        "quick": bool(args.quick), "seed": args.seed, "backend": args.backend})
-        mark = "ok  " if ok else "FAIL"
-        head = f"{mark} {claim.id:<28} {base.verdict.verdict:<12}"
-        if unguarded:
-            lines.append(f"{head} declares no mutation it must catch")
-        elif not results:
-            lines.append(f"{head} (expected {claim.expected}; no mutations declared)")
-        for r in results:
-            status = ("ERROR " + r.error) if r.error else ("caught" if r.caught else "missed") + f" ({r.verdict})"
-            if r.expect == "blind":
-                status = f"blind: {status}; {r.why}"
-            lines.append(f"{head} {r.name:<36} {status}")
-            head = " " * len(head)
-    _save_records(out, "mutations.json", records, args.quick)
+    bar = tqdm(total=len(chosen), unit="claim", disable=not interactive, leave=False)
+    if args.jobs > 1:
+        results = _in_parallel(_mutate_one, job, [(c.id,) for c in chosen], args.jobs)
+    else:
+        ctx = job.context()
+        results = ((c.id, _mutate_one(job, c.id, ctx)) for c in chosen if not bar.set_description(c.id))
+    records = []
+    try:
+        for claim_id, r in results:
+            if r is None:
+                c = claims[claim_id]
+                r = {"id": c.id, "family": c.family, "expected": c.expected, "quick": job.quick, "seed": job.seed,
+                     "backend": job.backend, "verdict": "error", "as_expected": False, "ok": False, "unguarded": False,
+                     "mutations": [], "error": f"claim {c.id!r} could not run: its worker process died twice"}
+            records.append(r)
+            _save_records(Path(job.out), "mutations.json", [r], args.quick)
+            bar.update()
+            if interactive:
+                bar.clear()
+            if args.format == "text":
+                print("\n".join(_panel_lines(r, width)), flush=True)
+            elif args.format == "jsonl":
+                print(json.dumps(r), flush=True)
+    finally:
+        bar.close()
     due = [m for r in records for m in r["mutations"] if m["expect"] == "caught"]
     blind = [m for r in records for m in r["mutations"] if m["expect"] == "blind"]
     bad = sum(not r["ok"] for r in records)
-    lines.append(f"{sum(m['caught'] for m in due)} of {len(due)} declared catches happened, {len(blind)} blind "
-                 f"({sum(m['caught'] for m in blind)} of those caught anyway); {len(records) - bad} of {len(records)} "
-                 f"claims ok in {time.perf_counter() - began:.1f}s")
-    _emit(args, records, lines)
+    if args.format == "json":
+        print(json.dumps(records, indent=2))
+    elif args.format == "text":
+        print(f"{sum(m['caught'] for m in due)} of {len(due)} declared catches happened, {len(blind)} blind "
+              f"({sum(m['caught'] for m in blind)} of those caught anyway); {len(records) - bad} of {len(records)} "
+              f"claims ok in {time.perf_counter() - began:.1f}s")
     if any(r["error"] for r in records):
         return EXIT_ERROR
     return EXIT_OK if bad == 0 else EXIT_MISMATCH
