@@ -83,6 +83,7 @@ class Context:
     claim_id: str = ""
     chunk_size: int | None = None
     runs_used: list = field(default_factory=list)
+    executor: Any = None
 
     def mutate(self, obj):
         """``obj`` under this context's mutation (itself when there is none).
@@ -104,8 +105,10 @@ class Context:
         config = {"simulator": "simulate", "problem": problem, "method": method, "steps": steps, "replicas": replicas}
         if self.chunk_size is not None:
             kw.setdefault("chunk_size", self.chunk_size)
+        # the executor only spreads the work: it is no part of the result's key
         return self._cached(config, kw, lambda: simulate(problem, method, steps, replicas, backend=self.backend,
-                                                         dtype=self.dtype, progress=self.progress, **kw))
+                                                         dtype=self.dtype, progress=self.progress,
+                                                         executor=self.executor, **kw))
 
     def simulate_sde(self, sde, solver, x0, t1, dt, paths, **kw) -> Trace:
         """:func:`convsim.sde.simulate_sde` with this context's settings, reusing stored results."""
@@ -160,8 +163,24 @@ class Context:
             self.runs_used.append(str(self.store.save(key, trace)))
         return trace
 
+    def memo(self, config: dict, run: Callable[[], Any], **kw) -> Any:
+        """``run()`` once per distinct ``config`` in this process, for results that are not a Trace
+        (a dict of Series, a table): claims of one file that share such an experiment compute it
+        once.  Keyed like :meth:`cached` (content, code, claim file, mutation); kept in memory only."""
+        kw.setdefault("seed", self.seed)
+        key = fingerprint({**config, "backend": self.backend, "dtype": self.dtype, "claim_source": self.claim_source,
+                           "mutation": None if self.mutation is None else self.mutation.name, "options": kw,
+                           "replicas": self.replicas})
+        if key not in _MEMO:
+            _MEMO[key] = run()
+        return _MEMO[key]
+
     def sweep(self, run: Callable[..., Trace], grid: dict) -> Sweep:
         return sweep(run, grid)
+
+
+_MEMO: dict = {}
+"""Results of :meth:`Context.memo` in this process, by key."""
 
 
 @dataclass

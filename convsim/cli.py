@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--out", default="convsim-results", help="folder for runs, figures and reports")
         sp.add_argument("--jobs", type=_positive_int, default=1,
                         help="claims run in this many worker processes (results identical to a serial run)")
+        sp.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the claims on the workers of this dask.distributed scheduler (tcp://host:port)")
         if name != "mutate":
             sp.add_argument("--figures", help="folder for figures (default: OUT/figures)")
             sp.add_argument("--no-figures", action="store_true", help="skip the figures")
@@ -377,18 +379,19 @@ def _die_once_for_tests():
 
 
 def _groups(claims, ids: list) -> list[tuple]:
-    """Ids grouped with the claim whose experiment they share (a claim and its negative controls)."""
+    """Ids grouped by claim file: claims of one file share experiments (a claim, its controls, its
+    companions), which a worker then runs once and reuses from the store or its memory."""
     order, groups = [], {}
     for i in ids:
-        root = claims[i].negative_of if claims[i].negative_of in ids else i
-        if root not in groups:
-            order.append(root)
-            groups[root] = []
-        groups[root].append(i)
-    return [tuple(groups[r]) for r in order]
+        key = claims[i].module or i
+        if key not in groups:
+            order.append(key)
+            groups[key] = []
+        groups[key].append(i)
+    return [tuple(groups[k]) for k in order]
 
 
-def _in_parallel(fn, job: _Job, groups: list, jobs: int):
+def _in_parallel(fn, job: _Job, groups: list, jobs: int, scheduler: str | None = None):
     """``fn(job, id, ctx)`` for every id on ``jobs`` worker processes, group by group (a claim with its
     controls, which reuse its run), yielded as each group finishes.
 
@@ -398,6 +401,7 @@ def _in_parallel(fn, job: _Job, groups: list, jobs: int):
     import multiprocessing
 
     pending, attempt = list(groups), 0
+    died = _worker_died_errors(dask=scheduler is not None)
     threads = str(max(1, (os.cpu_count() or 1) // jobs))
     saved = {k: os.environ.get(k) for k in _BLAS_THREADS}
     os.environ.update({k: threads for k in _BLAS_THREADS})  # no BLAS oversubscription in the workers
@@ -405,14 +409,14 @@ def _in_parallel(fn, job: _Job, groups: list, jobs: int):
         while pending and attempt < 2:
             attempt += 1
             done = set()
-            with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            with _pool(jobs, scheduler) as pool:
                 futures = {pool.submit(_run_group, fn, job, g): g for g in pending}
                 try:
                     for future in cf.as_completed(futures):
                         results = future.result()  # raises if the group's worker died
                         done.add(futures[future])
                         yield from results
-                except cf.process.BrokenProcessPool:
+                except died:
                     left = sum(len(g) for g in pending if g not in done)
                     sys.stderr.write(f"convsim: a worker process died; running {left} unfinished claims "
                                      f"{'again' if attempt == 1 else 'no more'}\n")
@@ -429,6 +433,39 @@ def _in_parallel(fn, job: _Job, groups: list, jobs: int):
 
 
 _BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _worker_died_errors(dask: bool) -> tuple:
+    """What a pool raises when a worker dies (Dask is imported only when a scheduler was asked for)."""
+    import concurrent.futures.process as cfp
+
+    if not dask:
+        return (cfp.BrokenProcessPool,)
+    from distributed.scheduler import KilledWorker
+
+    return (cfp.BrokenProcessPool, KilledWorker)
+
+
+@contextlib.contextmanager
+def _pool(jobs: int, scheduler: str | None):
+    """Local worker processes, or the workers of a dask.distributed scheduler at ``scheduler``."""
+    if scheduler is None:
+        import concurrent.futures as cf
+        import multiprocessing
+
+        with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            yield pool
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ConvsimError("--scheduler needs Dask: pip install 'convsim[dask]'") from None
+    try:
+        client = Client(scheduler, timeout=30)
+    except OSError as exc:
+        raise ConvsimError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    with client:
+        yield client.get_executor()
 
 
 def _job(args, claims) -> _Job:
@@ -456,8 +493,9 @@ def _run(args):
 
     bar = tqdm(total=len(chosen), unit="claim", disable=not interactive, leave=False)
     try:
-        if args.jobs > 1:
-            results = _in_parallel(_verify_one, job, _groups(claims, [c.id for c in chosen]), args.jobs)
+        if args.jobs > 1 or args.scheduler:
+            results = _in_parallel(_verify_one, job, _groups(claims, [c.id for c in chosen]), args.jobs,
+                                   args.scheduler)
         else:
             ctx = dataclasses.replace(job, progress=interactive).context()
             results = ((c.id, _verify_one(job, c.id, ctx)) for c in chosen if not bar.set_description(c.id))
@@ -697,8 +735,8 @@ def cmd_mutate(args) -> int:
     width = max((len(c.id) for c in chosen), default=10)
     interactive = sys.stderr.isatty()
     bar = tqdm(total=len(chosen), unit="claim", disable=not interactive, leave=False)
-    if args.jobs > 1:
-        results = _in_parallel(_mutate_one, job, [(c.id,) for c in chosen], args.jobs)
+    if args.jobs > 1 or args.scheduler:
+        results = _in_parallel(_mutate_one, job, _groups(claims, [c.id for c in chosen]), args.jobs, args.scheduler)
     else:
         ctx = job.context()
         results = ((c.id, _mutate_one(job, c.id, ctx)) for c in chosen if not bar.set_description(c.id))

@@ -50,7 +50,7 @@ def test_blind_needs_a_reason_and_names_are_unique_per_claim():
     m = mu.scale("step_size", 0.5).blind("an upper bound cannot see a smaller step")
     assert m.expect == "blind" and m.why
     with pytest.raises(cs.ConvsimError, match="share a name"):
-        cs.Claim("x", "first-order", "s", cs.Source("t", "0", "T"), (), lambda s, c: None, lambda d, s: None, {}, {},
+        cs.Claim("x", "first-order", "s", cs.Source("t", "0000.00000", "T"), (), lambda s, c: None, lambda d, s: None, {}, {},
                  mutations=(m, m))
 
 
@@ -62,7 +62,7 @@ def _claim(mutations, factor=1.0):
 
     # exact GD rate on this quadratic: the slowest direction contracts by (1 - 0.5·0.5)² per step
     check = lambda tr, s: cs.checks.Linear("dist_sq", 0.75**2, bound="tight", rtol=0.02).check(tr)  # noqa: E731
-    return cs.Claim("gd-toy", "first-order", "GD contracts at (1 - gamma mu)^2", cs.Source("t", "0", "T"), (),
+    return cs.Claim("gd-toy", "first-order", "GD contracts at (1 - gamma mu)^2", cs.Source("t", "0000.00000", "T"), (),
                     experiment, check, {}, {}, mutations=mutations)
 
 
@@ -135,7 +135,7 @@ def experiment(s, ctx):
     return ctx.simulate(problem, cs.methods.GD(0.5), 60, replicas=1, metrics=["dist_sq"])
 
 check = lambda tr, s: cs.checks.Linear("dist_sq", 0.75**2, bound="tight", rtol=0.02).check(tr)
-claim = cs.Claim("toy-gd", "first-order", "GD rate", cs.Source("t", "0", "T"), (), experiment, check, {{}}, {{}},
+claim = cs.Claim("toy-gd", "first-order", "GD rate", cs.Source("t", "0000.00000", "T"), (), experiment, check, {{}}, {{}},
                  mutations=({mutations}))
 '''
 

@@ -43,7 +43,7 @@ import convsim as cs
 def experiment(s, ctx):
     return ctx.simulate(cs.problems.Quadratic([1.0, 0.5]), cs.methods.GD(0.5), 20, replicas=1, metrics=["dist_sq"])
 
-claim = cs.Claim("{id}", "other", "GD contracts", cs.Source("t", "0", "T"), (), experiment,
+claim = cs.Claim("{id}", "other", "GD contracts", cs.Source("t", "0000.00000", "T"), (), experiment,
                  lambda tr, s: cs.checks.Linear("dist_sq", 0.75**2, bound="tight", rtol=0.02).check(tr), {{}}, {{}},
                  mutations=(cs.mutations.scale("step_size", 1.5),))
 '''

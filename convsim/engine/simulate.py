@@ -101,7 +101,7 @@ def run_versions(backend: str) -> dict:
 
 def simulate(problem: Problem, method: Method, steps: int, replicas: int = 1, *, record="log", metrics=None,
              seed: int = 0, backend: str = "numpy", dtype: str = "float64", chunk_size: int | None = None,
-             x0=None, progress: bool = False) -> Trace:
+             x0=None, progress: bool = False, executor=None) -> Trace:
     """Run ``replicas`` independent copies of ``method`` on ``problem`` for ``steps`` steps.
 
     Metrics are evaluated only at the checkpoints given by ``record`` (see
@@ -110,6 +110,12 @@ def simulate(problem: Problem, method: Method, steps: int, replicas: int = 1, *,
     Replicas are processed in chunks of whole random-stream blocks to bound
     memory; the result does not depend on the chunk size.  Replicas whose metrics
     become non-finite are marked diverged (``Trace.diverged_at``).
+
+    ``executor`` (a ``concurrent.futures`` executor, or a ``dask.distributed.Client``) runs
+    the chunks on its workers instead: each returns only its rows of the metrics at the
+    checkpoints, and the Trace is the one a local run gives, bit for bit (random streams
+    belong to blocks of 64 replicas, never to a worker).  A process pool pickles its
+    arguments: give metrics by name or as module-level functions (Dask also takes lambdas).
     """
     require(isinstance(problem, Problem), f"expected a convsim Problem, got {type(problem).__name__}")
     require(isinstance(method, Method), f"expected a convsim Method, got {type(method).__name__}")
@@ -131,20 +137,24 @@ def simulate(problem: Problem, method: Method, steps: int, replicas: int = 1, *,
 
     recorded = {name: np.empty((replicas, grid.size)) for name in metric_fns}
     n_chunks = -(-replicas // chunk)
-    bar = _progress(progress, steps * n_chunks)
     began = time.perf_counter()
-    quiet = np.errstate(all="ignore") if backend_name(xp) != "cupy" else contextlib.nullcontext()
-    with quiet:
-        for lo in range(0, replicas, chunk):
-            count = min(chunk, replicas - lo)
-            x_init = start_point if start_point.ndim == 1 else start_point[lo:lo + count]
-            x = asarray(xp, np.broadcast_to(x_init, (count, d)), dt)
-            rows = _run_chunk(problem, method, metric_fns, xp, x, ReplicaStreams(xp, seed, lo, count, dtype), grid, bar,
-                              check_shapes=(lo == 0))
-            for name, block in rows.items():
-                recorded[name][lo:lo + count] = block
-    if bar is not None:
-        bar.close()
+    if executor is None:
+        bar = _progress(progress, steps * n_chunks)
+        for name, block in simulate_rows(problem, method, grid, 0, replicas, metrics=metrics, seed=seed,
+                                         backend=backend, dtype=dtype, chunk=chunk, start_point=start_point,
+                                         bar=bar).items():
+            recorded[name][:] = block
+        if bar is not None:
+            bar.close()
+    else:
+        submit = (executor.get_executor() if hasattr(executor, "get_executor") else executor).submit
+        futures = [(lo, submit(simulate_rows, problem, method, grid, lo, min(chunk, replicas - lo), metrics=metrics,
+                               seed=seed, backend=backend, dtype=dtype, chunk=chunk,
+                               start_point=start_point if start_point.ndim == 1 else start_point[lo:lo + chunk]))
+                   for lo in range(0, replicas, chunk)]
+        for lo, future in futures:
+            for name, block in future.result().items():
+                recorded[name][lo:lo + block.shape[0]] = block
     seconds = time.perf_counter() - began
 
     diverged_at = divergence_steps(recorded, grid)
@@ -155,6 +165,31 @@ def simulate(problem: Problem, method: Method, steps: int, replicas: int = 1, *,
         "versions": run_versions(backend),
     }
     return Trace(grid, recorded, diverged_at, problem.constants(), meta)
+
+
+def simulate_rows(problem: Problem, method: Method, grid: np.ndarray, lo: int, count: int, *, metrics, seed: int,
+                  backend: str, dtype: str, chunk: int, start_point: np.ndarray, bar=None) -> dict:
+    """The metric rows (host float64, shape (count, checkpoints)) of replicas lo..lo+count-1, chunk by chunk.
+
+    The unit of work of :func:`simulate`, locally or on a worker: replica r always draws from
+    the stream of its block of 64, so any split into such ranges gives the same numbers.
+    ``start_point`` is one point (d,) or the rows (count, d) of these replicas."""
+    xp = namespace(backend)
+    dt = dtype_of(xp, dtype)
+    metric_fns = _resolve_metrics(problem, metrics)
+    d = int(problem.dim)
+    out = {name: np.empty((count, grid.size)) for name in metric_fns}
+    quiet = np.errstate(all="ignore") if backend_name(xp) != "cupy" else contextlib.nullcontext()
+    with quiet:
+        for start in range(0, count, chunk):
+            n = min(chunk, count - start)
+            x_init = start_point if start_point.ndim == 1 else start_point[start:start + n]
+            x = asarray(xp, np.broadcast_to(x_init, (n, d)), dt)
+            rows = _run_chunk(problem, method, metric_fns, xp, x, ReplicaStreams(xp, seed, lo + start, n, dtype), grid,
+                              bar, check_shapes=(lo + start == 0))
+            for name, block in rows.items():
+                out[name][start:start + n] = block
+    return out
 
 
 def _run_chunk(problem, method, metric_fns, xp, x, rng, grid, bar, check_shapes):
