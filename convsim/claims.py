@@ -101,6 +101,7 @@ class Context:
         """:func:`convsim.simulate` with this context's settings, reusing stored results."""
         replicas = self.replicas or replicas
         kw.setdefault("seed", self.seed)
+        before = self.mutation_hits
         problem, method = self.mutate(problem), self.mutate(method)
         config = {"simulator": "simulate", "problem": problem, "method": method, "steps": steps, "replicas": replicas}
         if self.chunk_size is not None:
@@ -108,7 +109,8 @@ class Context:
         # the executor only spreads the work: it is no part of the result's key
         return self._cached(config, kw, lambda: simulate(problem, method, steps, replicas, backend=self.backend,
                                                          dtype=self.dtype, progress=self.progress,
-                                                         executor=self.executor, **kw))
+                                                         executor=self.executor, **kw),
+                            mutated=self.mutation_hits > before)
 
     def simulate_sde(self, sde, solver, x0, t1, dt, paths, **kw) -> Trace:
         """:func:`convsim.sde.simulate_sde` with this context's settings, reusing stored results."""
@@ -116,11 +118,13 @@ class Context:
 
         paths = self.replicas or paths
         kw.setdefault("seed", self.seed)
+        before = self.mutation_hits
         sde, solver = self.mutate(sde), self.mutate(solver)
         config = {"simulator": "sde", "sde": sde, "solver": solver, "x0": np.asarray(x0, dtype=np.float64), "t1": t1,
                   "dt": dt, "paths": paths}
         return self._cached(config, kw, lambda: simulate_sde(sde, solver, x0, t1, dt, paths, backend=self.backend,
-                                                             dtype=self.dtype, **kw))
+                                                             dtype=self.dtype, **kw),
+                            mutated=self.mutation_hits > before)
 
     def simulate_bandit(self, env, learner, rounds, replicas, **kw) -> Trace:
         """:func:`convsim.bandits.simulate_bandit` with this context's settings, reusing stored results."""
@@ -128,11 +132,13 @@ class Context:
 
         replicas = self.replicas or replicas
         kw.setdefault("seed", self.seed)
+        before = self.mutation_hits
         env, learner = self.mutate(env), self.mutate(learner)
         config = {"simulator": "bandit", "environment": env, "learner": learner, "rounds": rounds,
                   "replicas": replicas}
         return self._cached(config, kw, lambda: simulate_bandit(env, learner, rounds, replicas, backend=self.backend,
-                                                                dtype=self.dtype, **kw))
+                                                                dtype=self.dtype, **kw),
+                            mutated=self.mutation_hits > before)
 
     def cached(self, config: dict, run: Callable[[], Trace], **kw) -> Trace:
         """Run ``run()`` once per distinct ``config`` (what determines the result) and store it.
@@ -145,8 +151,12 @@ class Context:
         kw.setdefault("seed", self.seed)
         return self._cached(config, kw, run)
 
-    def _cached(self, config: dict, kw: dict, run: Callable[[], Trace]) -> Trace:
-        if self.mutation is not None:  # a mutated run never shares a key with the true one
+    def _cached(self, config: dict, kw: dict, run: Callable[[], Trace], mutated: bool | None = None) -> Trace:
+        # The mutated objects' content is in the key already; the mutation's name is added too where
+        # it may have changed what the run depends on (always, for a closure run through `cached`),
+        # so a mutated run never shares a key with the true one, while a run it did not touch (the
+        # other side of a comparison) is reused.
+        if self.mutation is not None and (mutated if mutated is not None else self.mutation_hits > 0):
             config = {**config, "mutation": self.mutation.name}
         config = {**config, "backend": self.backend, "dtype": self.dtype, "claim_source": self.claim_source,
                   "options": kw}

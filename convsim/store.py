@@ -88,6 +88,10 @@ def canonical(obj, _path: tuple = ()):
         return {"complex": [float(obj.real).hex(), float(obj.imag).hex()]}
     if isinstance(obj, (np.ndarray, np.generic)):
         return _array_digest(obj)
+    if obj is Ellipsis or obj is NotImplemented:
+        return {"constant": repr(obj)}
+    if isinstance(obj, slice):
+        return {"slice": [canonical(obj.start), canonical(obj.stop), canonical(obj.step)]}
     if isinstance(obj, type):
         return {"class": f"{obj.__module__}.{obj.__qualname__}"}
     if isinstance(obj, types.ModuleType):
