@@ -1,6 +1,6 @@
 """convsim: check whether convergence theorems hold on problems you control."""
 
-__version__ = "0.1.0"
+from .version import __version__
 
 from . import backend, noise, schedules, spectra  # noqa: E402
 from . import bandits, checks, curvature, methods, problems, sde  # noqa: E402

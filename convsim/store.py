@@ -156,7 +156,7 @@ def file_digest(path: str | os.PathLike) -> str:
 
 
 def code_identity() -> dict:
-    from . import __version__
+    from .version import __version__
 
     return {"convsim": __version__, "source": source_digest()}
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..backend import dtype_of, namespace, to_numpy
 from ..engine.checkpoints import checkpoints
-from ..engine.simulate import _divergence, _versions
+from ..engine.simulate import divergence_steps, run_versions
 from ..engine.trace import Trace
 from ..errors import ConvsimError, positive
 from ..random import BLOCK, ReplicaStreams
@@ -66,6 +66,6 @@ def simulate_bandit(env, learner, rounds: int, replicas: int = 1, *, record="log
         best_each = np.concatenate([[0.0], np.cumsum(env.table[:rounds].max(axis=1))])
         out["dynamic_regret"] = best_each[grid][None, :] - out["reward"]
     meta = {"environment": env.spec(), "learner": learner.spec(), "rounds": rounds, "replicas": replicas, "seed": seed,
-            "backend": backend, "dtype": dtype, "seconds": time.perf_counter() - began, "versions": _versions(backend),
+            "backend": backend, "dtype": dtype, "seconds": time.perf_counter() - began, "versions": run_versions(backend),
             "metrics": list(out)}
-    return Trace(grid, out, _divergence(out, grid), {**env.constants(), "horizon": rounds}, meta)
+    return Trace(grid, out, divergence_steps(out, grid), {**env.constants(), "horizon": rounds}, meta)

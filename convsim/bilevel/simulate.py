@@ -11,7 +11,7 @@ from array_api_compat import array_namespace
 
 from ..backend import asarray, backend_name, dtype_of, namespace, to_numpy
 from ..engine.checkpoints import checkpoints
-from ..engine.simulate import _chunk_size, _divergence, _versions, resolve_metrics
+from ..engine.simulate import chunk_rows, divergence_steps, resolve_metrics, run_versions
 from ..engine.trace import Trace
 from ..errors import ConvsimError, positive, require
 from ..problems.base import array_digest
@@ -85,7 +85,7 @@ def simulate_bilevel(problem: BilevelProblem, method: BilevelMethod, steps: int,
         a = np.asarray(default if given is None else given, dtype=np.float64)
         require(a.shape in ((d,), (replicas, d)), f"{name} must have shape ({d},) or ({replicas}, {d}), got {a.shape}")
         starts.append(a)
-    chunk = _chunk_size(replicas, dx + dy, np.dtype(dtype).itemsize, chunk_size, backend_name(xp))
+    chunk = chunk_rows(replicas, dx + dy, np.dtype(dtype).itemsize, chunk_size, backend_name(xp))
 
     recorded: dict[str, np.ndarray] = {}
     calls = None
@@ -106,7 +106,7 @@ def simulate_bilevel(problem: BilevelProblem, method: BilevelMethod, steps: int,
                 recorded.setdefault(name, np.empty((replicas, grid.size)))[lo:lo + count] = block
     seconds = time.perf_counter() - began
 
-    diverged_at = _divergence(recorded, grid)  # on the metrics only: call counts never diverge
+    diverged_at = divergence_steps(recorded, grid)  # on the metrics only: call counts never diverge
     for j, kind in enumerate(KINDS):
         if calls[-1, j]:
             recorded[f"calls_{kind}"] = np.broadcast_to(calls[:, j].astype(np.float64), (replicas, grid.size)).copy()
@@ -116,7 +116,7 @@ def simulate_bilevel(problem: BilevelProblem, method: BilevelMethod, steps: int,
     meta = {"problem": problem.spec(), "method": method.spec(), "steps": int(grid[-1]), "replicas": replicas,
             "seed": int(seed), "backend": backend, "dtype": dtype, "chunk_size": chunk,
             "record": [int(s) for s in grid], "metrics": list(recorded), "seconds": seconds,
-            "versions": _versions(backend)}
+            "versions": run_versions(backend)}
     return Trace(grid, recorded, diverged_at, problem.constants(), meta)
 
 

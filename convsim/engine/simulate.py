@@ -10,7 +10,7 @@ from typing import Callable, Mapping
 import numpy as np
 from array_api_compat import array_namespace
 
-from .. import __version__
+from ..version import __version__
 from ..backend import asarray, backend_name, dtype_of, namespace, to_numpy
 from ..errors import ConvsimError, finite_array, positive, require
 from ..methods.base import Method, Oracle
@@ -24,8 +24,8 @@ MetricFn = Callable[[Problem, object], object]
 
 BUILTIN_METRICS: dict[str, tuple[str, MetricFn]] = {
     "suboptimality": ("f(x) - f*", lambda p, x: p.value(x) - p.f_star),
-    "dist_sq": ("||x - x*||^2", lambda p, x: _sum_sq(x - p.x_star_on(x))),
-    "grad_norm_sq": ("||grad f(x)||^2", lambda p, x: _sum_sq(p.grad(x))),
+    "dist_sq": ("||x - x*||^2", lambda p, x: sum_sq(x - p.x_star_on(x))),
+    "grad_norm_sq": ("||grad f(x)||^2", lambda p, x: sum_sq(p.grad(x))),
     "value": ("f(x)", lambda p, x: p.value(x)),
 }
 
@@ -35,7 +35,8 @@ every elementwise pass of a step cheap next to the sampler (measured in
 benchmarks/throughput.py); on a GPU large chunks keep the kernels busy."""
 
 
-def _sum_sq(v):
+def sum_sq(v):
+    """‖v‖² along the last axis, in the namespace of ``v``."""
     return array_namespace(v).sum(v * v, axis=-1)
 
 
@@ -79,7 +80,8 @@ def _resolve_metrics(problem: Problem, metrics) -> dict[str, MetricFn]:
     return resolve_metrics(metrics, default, BUILTIN_METRICS, signature="fn(problem, x)", unavailable=unavailable)
 
 
-def _chunk_size(replicas: int, dim: int, itemsize: int, chunk_size, backend: str) -> int:
+def chunk_rows(replicas: int, dim: int, itemsize: int, chunk_size, backend: str) -> int:
+    """Replicas per chunk: whole blocks of 64, sized to the cache (CPU) or to keep a GPU busy, unless given."""
     if chunk_size is None:
         chunk_size = max(1, CHUNK_BYTES[backend] // max(1, dim * itemsize))
     chunk_size = positive("chunk_size", chunk_size, integer=True)
@@ -130,7 +132,7 @@ def simulate(problem: Problem, method: Method, steps: int, replicas: int = 1, *,
     start_point = finite_array("x0", problem.initial_point() if x0 is None else x0)
     require(start_point.shape in ((d,), (replicas, d)),
             f"x0 must have shape ({d},) or ({replicas}, {d}), got {start_point.shape}")
-    chunk = _chunk_size(replicas, d, np.dtype(dtype).itemsize, chunk_size, backend_name(xp))
+    chunk = chunk_rows(replicas, d, np.dtype(dtype).itemsize, chunk_size, backend_name(xp))
     # host results (float64) plus a chunk's iterates, state and temporaries (about 16 copies)
     require_memory(8.0 * replicas * grid.size * len(metric_fns) + 16.0 * chunk * d * np.dtype(dtype).itemsize,
                    f"a run of {replicas} replicas x {grid.size} checkpoints x {len(metric_fns)} metrics (d = {d})")
@@ -263,5 +265,3 @@ def _progress(enabled: bool, total: int):
 
     return tqdm(total=total, unit="step", leave=False, disable=None)
 
-
-_versions, _divergence = run_versions, divergence_steps  # old private names, until every simulator imports the public ones

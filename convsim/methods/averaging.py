@@ -66,7 +66,7 @@ class EMA(_IterateAverage):
 
     name = "ema"
     description = "exponential moving average of any method's iterates"
-    source = "exponential iterate averaging; analysed for SGD in linear regression in [S121] of the seed list"
+    source = "exponential iterate averaging; analysed for SGD in linear regression by Li & Gu, arXiv 2502.14123"
 
     def __post_init__(self):
         super().__post_init__()

@@ -78,7 +78,7 @@ class MedianOfBatches(_OracleWrapper):
 
     name = "median-of-batches"
     description = "coordinate-wise median of several stochastic gradients around any method"
-    source = "robust gradient aggregation; median-of-minibatch SGD of [S58] in the seed list"
+    source = "robust gradient aggregation; median-of-minibatch SGD as in Schaipp et al., arXiv 2402.12828"
 
     def __post_init__(self):
         super().__post_init__()
@@ -155,10 +155,15 @@ class DoG(Method):
     r_ε = ``r_eps`` · (1 + ‖x_0‖); one step size per replica, no learning rate to tune.
     With ``average=True`` the recorded point is the weighted average x̄_t = Σ_{i<t} r̄_i x_i / Σ_{i<t} r̄_i,
     the iterate their guarantees are stated for.
+
+    ``fixed_distance=D`` replaces the distance estimate by the constant r̄_t = D (η_t = D/√(Σ‖g_i‖²),
+    AdaGrad-norm with the scale D, which no longer adapts to ‖x_0 − x*‖): not DoG, a switch for
+    planting "the distance estimate replaced by a constant" (default None, the paper's rule).
     """
 
     r_eps: float = 1e-6
     average: bool = False
+    fixed_distance: float | None = None
 
     name = "dog"
     description = "DoG: parameter-free step size distance-over-gradients"
@@ -166,10 +171,14 @@ class DoG(Method):
 
     def __post_init__(self):
         positive("r_eps", self.r_eps)
+        if self.fixed_distance is not None:
+            positive("fixed_distance", self.fixed_distance)
 
     def init(self, x0):
         xp = array_namespace(x0)
         r0 = self.r_eps * (1.0 + xp.sqrt(xp.sum(x0 * x0, axis=-1, keepdims=True)))
+        if self.fixed_distance is not None:
+            r0 = 0.0 * r0 + self.fixed_distance
         if self.average:
             return DoGState(x0, x0, r0, 0.0 * r0, x0, 0.0 * r0)
         return DoGState(x0, x0, r0, 0.0 * r0)
@@ -177,8 +186,9 @@ class DoG(Method):
     def step(self, state, oracle, t):
         x, x0, rbar, g_sum, xbar, weight = state
         xp = array_namespace(x)
-        d = x - x0
-        rbar = xp.maximum(rbar, xp.sqrt(xp.sum(d * d, axis=-1, keepdims=True)))
+        if self.fixed_distance is None:
+            d = x - x0
+            rbar = xp.maximum(rbar, xp.sqrt(xp.sum(d * d, axis=-1, keepdims=True)))
         g = oracle.stochastic_grad(x)
         g_sum = g_sum + xp.sum(g * g, axis=-1, keepdims=True)
         if self.average:  # x̄ ← (W x̄ + r̄_t x_t)/(W + r̄_t): the average of x_0..x_t with weights r̄_i

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..backend import dtype_of, namespace, to_numpy
 from ..engine.checkpoints import checkpoints
-from ..engine.simulate import _divergence, _versions
+from ..engine.simulate import divergence_steps, run_versions
 from ..engine.trace import Series, Trace
 from ..errors import ConvsimError, positive
 from ..random import BLOCK, ReplicaStreams
@@ -55,11 +55,11 @@ def simulate_online(losses, learner, rounds: int, replicas: int = 1, *, record="
             rec["dynamic_regret"][c, :] = dynamic
         for k in out:
             out[k][lo:lo + count] = to_numpy(rec[k]).T
-    div = _divergence(out, grid)
+    div = divergence_steps(out, grid)
     out["sigma2"] = np.broadcast_to(losses.sigma2_cumulative(grid), (replicas, grid.size)).copy()
     out["Sigma2"] = np.broadcast_to(losses.Sigma2_cumulative(grid), (replicas, grid.size)).copy()
     meta = {"losses": losses.spec(), "learner": learner.spec(), "rounds": rounds, "replicas": replicas, "seed": seed,
-            "backend": backend, "dtype": dtype, "seconds": time.perf_counter() - began, "versions": _versions(backend),
+            "backend": backend, "dtype": dtype, "seconds": time.perf_counter() - began, "versions": run_versions(backend),
             "metrics": list(out)}
     return Trace(grid, out, div, {**losses.constants(), "horizon": rounds}, meta)
 

@@ -9,15 +9,15 @@ import numpy as np
 
 from ..backend import asarray, dtype_of, namespace, to_numpy
 from ..engine.checkpoints import checkpoints
-from ..engine.simulate import _divergence, _sum_sq, _versions
+from ..engine.simulate import divergence_steps, run_versions, sum_sq
 from ..engine.trace import Trace
 from ..errors import positive, require
 from ..random import BLOCK, ReplicaStreams
 from .terms import LinearSDE
 
 SDE_METRICS = {
-    "sq_norm": lambda sde, x: _sum_sq(x),
-    "dist_sq": lambda sde, x: _sum_sq(x - _mean_on(sde, x)),
+    "sq_norm": lambda sde, x: sum_sq(x),
+    "dist_sq": lambda sde, x: sum_sq(x - _mean_on(sde, x)),
 }
 
 
@@ -67,9 +67,9 @@ def simulate_sde(sde, solver, x0, t1: float, dt: float, paths: int = 1, *, recor
                     rec[name][c, :] = fn(sde, x)
             for name, v in rec.items():
                 out[name][lo:lo + count] = to_numpy(v).T
-    diverged = _divergence(out, grid)
+    diverged = divergence_steps(out, grid)
     meta = {"sde": sde.spec(), "solver": solver.name, "dt": dt, "t1": t1, "steps": n, "replicas": paths, "seed": seed,
-            "backend": backend, "dtype": dtype, "seconds": time.perf_counter() - began, "versions": _versions(backend),
+            "backend": backend, "dtype": dtype, "seconds": time.perf_counter() - began, "versions": run_versions(backend),
             "metrics": list(fns)}
     constants = {"dt": dt, "d": d}
     if isinstance(sde, LinearSDE):

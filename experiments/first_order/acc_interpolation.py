@@ -37,14 +37,30 @@ Claims in this file:
     η = 1/(ρL) needs Θ(ρ¹) steps to reach E‖x − x*‖² ≤ ε ‖x_0 − x*‖² (its rate is 1 − μ/(ρL) in the
     worst case, Vaswani, Bach & Schmidt 2019, arXiv 1810.07288; on these instances the step η is
     the bottleneck, so the exponent is 1): exponent of steps-to-ε in ρ, tight, tolerance 0.1.
-  - acc-interpolation-sgd-neg (negative control): "SGD already has the √ρ dependence", Θ(ρ^0.5).
+  - acc-interpolation-sgd-neg (near-miss negative control, since issue #11; it was the √ρ law,
+    margin 0.50): Θ(ρ^0.85), the exponent moved by the tolerance plus the interval's half-width.
+  - acc-interpolation-deterministic-tight (sharp companion of -deterministic, issue #11): on a
+    quadratic with γ_0 = μ, η = 1/L the scheme is y_k = x_k + β(x_k − x_{k−1}), β = (1−α)/(1+α),
+    α = √(μ/L); the mode λ = μ has the characteristic polynomial (z − (1 − α))², a double root,
+    and every other mode a smaller modulus, so f(x_k) − f* ~ k²(1 − α)^{2k}: the rate per step
+    is (1 − √(μ/L))² (Linear, tight, rtol 0.1 on the log rate; measured 0.98109 vs 0.9801, the k²
+    factor accounts for the 5%).  Nesterov's bound (1 − √(μ/L))^k for f is ~2× loose in log-rate
+    here, hence blind to η ×½ or μ misestimated ×¼, which the tight rate catches.  Control
+    (near-miss): the heavy-ball rate (1 − 2√(μ/L))², log-rate off by ~2×.
+Mutations: acc-interpolation-deterministic: η ×2 (η = 2/L leaves the top mode uncontracted);
+-tight: η ×½, μ ×¼, μ ×4 (the estimating-sequence parameters α = √(μη), γ = μ);
+-sgd: the step 1/(√ρ L) instead of 1/(ρL) (the `GrowthStep` dataclass below: ρ's power in the
+step), which overshoots at large ρ; a constant factor in the step is declared blind.
 Not tested: the semi-stochastic scheme that the retraction says keeps a guarantee (its statement
 could not be read here).
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
 import convsim as cs
+from convsim import mutations as mu
 
 SOURCE = cs.Source("Faster Convergence of Stochastic Accelerated Gradient Descent under Interpolation "
                    "(Mishkin, Pilanci, Schmidt)", "2404.02378",
@@ -56,7 +72,7 @@ NESTEROV = cs.Source("Introductory Lectures on Convex Optimization (Nesterov 200
 SGD_SOURCE = cs.Source("Fast and Faster Convergence of SGD for Over-Parameterized Models and an Accelerated "
                        "Perceptron (Vaswani, Bach, Schmidt)", "1810.07288",
                        "SGD with step 1/(rho L) under strong growth: linear rate 1 - mu/(rho L) (the 'rho' "
-                       "dependence that [S38] set out to improve)")
+                       "dependence that Mishkin, Pilanci & Schmidt (arXiv:2404.02378) set out to improve)")
 
 
 def problem_for(rho, s, kappa):
@@ -101,15 +117,26 @@ def deterministic_experiment(s, ctx):
                         metrics=["suboptimality"], record=np.unique(np.linspace(0, s["det_steps"], 101).astype(int)))
 
 
+@dataclass(frozen=True)
+class GrowthStep:
+    """SGD's step under strong growth, η = 1/(ρ^power L): power 1 is the analysis' step (Vaswani et al.)."""
+
+    power: float = 1.0
+
+    def eta(self, rho: float, L: float) -> float:
+        return 1.0 / (rho**self.power * L)
+
+
 def sgd_experiment(s, ctx):
     """Steps for SGD (η = 1/(ρL)) to reach E‖x − x*‖² ≤ ε‖x_0 − x*‖², against ρ (a Series over ρ)."""
     cols, diverged = [], None
+    rule = ctx.mutate(GrowthStep())
     for rho in s["rhos"]:
         p = problem_for(rho, s, s["kappa"])
         c = p.constants()
         steps = int(s["sgd_steps_per_rho"] * rho)
         record = np.unique(np.concatenate([[0], np.round(np.geomspace(1, steps, 400)).astype(int)]))
-        trace = ctx.simulate(p, cs.methods.SGD(1.0 / (c["rho"] * c["L"])), steps, s["replicas"], metrics=["dist_sq"],
+        trace = ctx.simulate(p, cs.methods.SGD(rule.eta(c["rho"], c["L"])), steps, s["replicas"], metrics=["dist_sq"],
                              record=record)
         hit = cs.checks.hitting_costs(trace, "dist_sq", [s["eps"] * c["r0_sq"]])
         cols.append(hit.values[:, 0])
@@ -119,6 +146,13 @@ def sgd_experiment(s, ctx):
     diverged = np.where(np.isfinite(values).all(axis=1), diverged, 0)
     return cs.Series(np.array(s["rhos"], dtype=float), values, "rho", "steps_to_eps", diverged,
                      {"eps": s["eps"], "kappa": s["kappa"]})
+
+
+def deterministic_rate(power):
+    """f(x_k) − f* against the rate (1 − power·√(μ/L))² per step, tight within 10% on the log rate."""
+    return lambda trace, s: cs.checks.Linear("suboptimality", (1.0 - power * np.sqrt(1.0 / s["det_kappa"])) ** 2,
+                                             bound="tight", rtol=0.1,
+                                             window=(s["det_steps"] // 2, s["det_steps"])).check(trace)
 
 
 def sgd_exponent(claimed):
@@ -162,20 +196,52 @@ deterministic = cs.Claim(
                                             window=(s["det_steps"] // 2, s["det_steps"])).check(trace),
     quick=QUICK,
     full=FULL,
+    mutations=(mu.scale("eta", 2.0, on="StochasticAGD"),  # eta = 2/L: the top mode is no longer contracted
+               mu.scale("mu", 0.25, on="StochasticAGD").blind("the bound is ~2x loose in log-rate on a quadratic: "
+                                                              "a 4x underestimated mu still contracts faster than "
+                                                              "1 - sqrt(mu/L); the tight companion catches it")),
+)
+
+deterministic_tight = cs.Claim(
+    id="acc-interpolation-deterministic-tight",
+    family="first-order",
+    statement="with exact gradients (eta = 1/L, gamma_0 = mu) the scheme's f(x_k) - f* contracts at exactly "
+              "(1 - sqrt(mu/L))^2 per step on a quadratic (the double root 1 - sqrt(mu/L) of the mode lambda = mu), "
+              "within 10% on the log rate",
+    source=NESTEROV,
+    assumptions=("exact gradients", "mu-strongly convex quadratic, rotated", "eta = 1/L, gamma_0 = mu"),
+    experiment=deterministic_experiment,
+    check=deterministic_rate(1.0),
+    quick=QUICK,
+    full=FULL,
+    sharpens="acc-interpolation-deterministic",
+    mutations=(mu.scale("eta", 0.5, on="StochasticAGD"), mu.scale("mu", 0.25, on="StochasticAGD"),
+               mu.scale("mu", 4.0, on="StochasticAGD")),
+)
+
+deterministic_negative = deterministic_tight.negative_control(
+    "the scheme contracts f(x_k) - f* at (1 - 2 sqrt(mu/L))^2, the rate of optimally tuned heavy ball (false: "
+    "Nesterov's constant-momentum scheme has 1 - sqrt(mu/L))",
+    deterministic_rate(2.0),
 )
 
 sgd = cs.Claim(
     id="acc-interpolation-sgd",
     family="first-order",
     statement="SGD with step 1/(rho L) under strong growth needs Theta(rho^1) steps to reach "
-              "E||x - x*||^2 <= eps ||x_0 - x*||^2 at fixed kappa (the rho dependence [S38] set out to improve)",
+              "E||x - x*||^2 <= eps ||x_0 - x*||^2 at fixed kappa (the rho dependence arXiv:2404.02378 set out to improve)",
     source=SGD_SOURCE,
     assumptions=ASSUMPTIONS[:3] + ("step 1/(rho L)",),
     experiment=sgd_experiment,
     check=sgd_exponent(1.0),
     quick=QUICK,
     full=FULL,
+    mutations=(mu.set_field("power", 0.5, on=GrowthStep, name="step 1/(sqrt(rho) L) instead of 1/(rho L)"),
+               mu.scale("step_size", 0.5, on="SGD").blind("a constant factor in the step scales every "
+                                                          "steps-to-eps alike: the exponent in rho cannot see it")),
 )
 
-sgd_negative = sgd.negative_control("SGD already has the sqrt(rho) dependence: Theta(rho^0.5) steps to eps",
-                                    sgd_exponent(0.5))
+SGD_NEAR_MISS = 0.85  # 1 − (tolerance 0.1 + a bit over the interval's quick half-width ≈ 0.03)
+sgd_negative = sgd.negative_control(
+    f"SGD's dependence on rho is already sublinear: Theta(rho^{SGD_NEAR_MISS:g}) steps to eps (the exponent moved by "
+    "the tolerance plus the interval's half-width)", sgd_exponent(SGD_NEAR_MISS))
