@@ -10,8 +10,9 @@ from .claims import Claim, Context, Source  # noqa: E402
 from . import mutations, plot, store  # noqa: E402
 from . import bilevel  # noqa: E402
 from . import online  # noqa: E402
+from . import exact  # noqa: E402
 
 __all__ = ["__version__", "simulate", "sweep", "Trace", "Sweep", "Series", "ConvsimError", "Claim", "Context", "Source",
            # subpackages and modules
            "backend", "noise", "schedules", "spectra", "methods", "problems", "checks", "plot", "mutations", "store",
-           "sde", "bilevel", "bandits", "online", "curvature", "engine", "claims", "errors", "random"]
+           "sde", "bilevel", "bandits", "online", "exact", "curvature", "engine", "claims", "errors", "random"]

@@ -120,10 +120,14 @@ class Nesterov(Method):
     prox), which gives f(x_t) − f* ≤ 2L‖x_0 − x*‖²/(t+1)² for γ = 1/L.  A number
     is a constant momentum; :meth:`strongly_convex` sets the classical
     β = (√κ − 1)/(√κ + 1) with γ = 1/L.
+
+    ``sequence_offset`` reads the convex λ-sequence that many steps ahead (β_k from λ_{k+offset}):
+    0 is Beck & Teboulle's indexing; a non-zero value is a planted off-by-one, for mutation tests.
     """
 
     step_size: Schedule | float
     momentum: float | str = "convex"
+    sequence_offset: int = 0
     _lambdas: list = field(default_factory=lambda: [1.0], repr=False, compare=False)
 
     name = "nesterov"
@@ -136,6 +140,8 @@ class Nesterov(Method):
             if isinstance(self.momentum, str):
                 raise ConvsimError(f"Nesterov momentum must be 'convex' or a number in [0, 1), got {self.momentum!r}")
             in_range("momentum", self.momentum, 0.0, 1.0)
+        if int(self.sequence_offset) != self.sequence_offset or self.sequence_offset < 0:
+            raise ConvsimError(f"sequence_offset must be a non-negative integer, got {self.sequence_offset!r}")
 
     @classmethod
     def strongly_convex(cls, L: float, mu: float):
@@ -146,6 +152,7 @@ class Nesterov(Method):
         """Momentum applied once x_k is known: β = (λ_k − 1)/λ_{k+1} (convex), k ≥ 1."""
         if self.momentum != "convex":
             return float(self.momentum)
+        k += int(self.sequence_offset)
         lam = self._lambdas  # lam[i] = λ_{i+1}, extended on demand (host-side only)
         while len(lam) < k + 1:
             lam.append((1.0 + math.sqrt(1.0 + 4.0 * lam[-1] ** 2)) / 2.0)
@@ -160,4 +167,7 @@ class Nesterov(Method):
         return TwoPointState(x_next, x_next + self.coefficient(t + 1) * (x_next - x))
 
     def spec(self):
-        return {"name": self.name, "step_size": repr(self.step_size), "momentum": repr(self.momentum)}
+        spec = {"name": self.name, "step_size": repr(self.step_size), "momentum": repr(self.momentum)}
+        if self.sequence_offset:  # only when set, so the keys of stored runs stay as they were
+            spec["sequence_offset"] = int(self.sequence_offset)
+        return spec
