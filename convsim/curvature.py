@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .errors import ConvsimError, positive, require
 
 PROBES = ("rademacher", "gaussian")
@@ -24,6 +26,29 @@ def hutchinson_diagonal(problem, x, rng, probes: int = 1, distribution: str = "r
         est = z * problem.hvp(x, z)
         total = est if total is None else total + est
     return total / probes
+
+
+@dataclass(frozen=True)
+class HutchinsonDiagonal:
+    """Hutchinson's diagonal estimator as a frozen description (``probes`` and their ``distribution``),
+    so that a claim can hand it to :meth:`convsim.Context.mutate` and planted bugs can reach it.
+
+    ``estimator(problem, x, rng)`` is :func:`hutchinson_diagonal` with these settings.
+    """
+
+    probes: int = 1
+    distribution: str = "rademacher"
+
+    def __post_init__(self):
+        positive("probes", self.probes, integer=True)
+        require(self.distribution in PROBES,
+                f"probe distribution must be one of {', '.join(PROBES)}, got {self.distribution!r}")
+
+    def __call__(self, problem, x, rng):
+        return hutchinson_diagonal(problem, x, rng, self.probes, self.distribution)
+
+    def spec(self) -> dict:
+        return {"name": "hutchinson-diagonal", "probes": self.probes, "distribution": self.distribution}
 
 
 def gauss_newton_bartlett_diagonal(problem, x, rng):

@@ -45,6 +45,9 @@ class Adam(_Adaptive):
     m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²  (AMSGrad: v̂ ← max(v̂, v));
     x ← x − (γ_t / (1−β1^{t+1})) · m / (√v / √(1−β2^{t+1}) + ε).
     With ``decoupled=True`` weight decay is AdamW's x ← x(1 − γ_t λ) before the step.
+    ``bias_correction=False`` drops the factors 1/(1−β1^{t+1}) and 1/√(1−β2^{t+1}) (x ← x − γ_t m/(√v + ε):
+    the uncorrected, zero-initialized moments whose bias Kingma & Ba's Sec. 3 corrects); the default True is
+    torch's update above.
     """
 
     step_size: Schedule | float = 1e-3
@@ -54,6 +57,7 @@ class Adam(_Adaptive):
     weight_decay: float = 0.0
     amsgrad: bool = False
     decoupled: bool = False
+    bias_correction: bool = True
 
     name = "adam"
     description = "Adam / AMSGrad with bias correction (torch.optim.Adam semantics)"
@@ -81,7 +85,7 @@ class Adam(_Adaptive):
         xp = array_namespace(x)
         if self.amsgrad:
             v_max = xp.maximum(v_max, v)
-        bc1, bc2 = 1.0 - b1 ** (t + 1), 1.0 - b2 ** (t + 1)
+        bc1, bc2 = (1.0 - b1 ** (t + 1), 1.0 - b2 ** (t + 1)) if self.bias_correction else (1.0, 1.0)
         denom = xp.sqrt(v_max if self.amsgrad else v) / math.sqrt(bc2) + self.eps
         return AdamState(x - (lr / bc1) * m / denom, m, v, v_max)
 
@@ -417,7 +421,9 @@ class Adan(Method):
     x ← (x − γ/(√n + ε) ⊙ (m + (1−β2) v)) / (1 + λγ).
     optax's ``adan`` instead follows the authors' code (1−β convention, zero
     initialization, bias correction, decoupled decay); convsim follows the paper,
-    whose theorems are about this recursion.
+    whose theorems are about this recursion.  ``difference=False`` drops the
+    gradient-difference terms (Δ ≡ 0: v stays 0 and n is the EMA of g²), an ablation
+    that claims use to show their verdict depends on Adan's Nesterov term.
     """
 
     step_size: Schedule | float = 1e-3
@@ -426,6 +432,7 @@ class Adan(Method):
     beta3: float = 0.01
     eps: float = 1e-8
     weight_decay: float = 0.0
+    difference: bool = True
 
     name = "adan"
     description = "Adan: adaptive Nesterov momentum (paper's recursion and initialization)"
@@ -452,7 +459,7 @@ class Adan(Method):
             # The same recursion as the docstring, written to allocate only the new state arrays and
             # update them in place (it is memory-bound): u = g + (1−β2)Δ and then n reuse Δ's buffer,
             # and m + β1(g − m) = (1−β1)m + β1 g.  The state arrays passed in are never modified.
-            diff = g - g_prev
+            diff = g - g_prev if self.difference else 0.0 * g
             m_new = g - m
             m_new *= b1
             m_new += m
