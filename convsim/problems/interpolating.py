@@ -45,6 +45,32 @@ def growth_constant(A) -> float:
     return float(np.linalg.eigvalsh(W.T @ M @ W)[-1])
 
 
+def sgd_second_moments(A, eta: float, steps: int, *, batch_size: int = 1, S0=None) -> np.ndarray:
+    """tr E[e_t e_tᵀ], t = 0..steps, for SGD with constant step ``eta`` on interpolating least squares, exactly.
+
+    With e = x − x* one step is e' = (I − η Ĥ) e, Ĥ = (1/B) Σ_j a_{i_j} a_{i_j}ᵀ with B indices drawn
+    uniformly with replacement, so S = E[e eᵀ] obeys the linear recursion (the linearized
+    dynamics of the mean-square stability analysis; Wu, Ma & E 2018; Mulayoff & Michaeli 2023,
+    arXiv 2306.07850)
+
+        S' = S − η(HS + SH) + η² [(1 − 1/B) H S H + (1/B)(1/n) Σ_i (a_iᵀ S a_i) a_i a_iᵀ].
+
+    ``S0`` is E[e_0 e_0ᵀ] (default I/d).  Computed from the design alone, never from a method.
+    """
+    A = np.asarray(A, dtype=np.float64)
+    n, d = A.shape
+    B = positive("batch_size", batch_size, integer=True)
+    H = A.T @ A / n
+    S = np.eye(d) / d if S0 is None else np.array(S0, dtype=np.float64)
+    out = [np.trace(S)]
+    for _ in range(int(steps)):
+        q = np.sum((A @ S) * A, axis=1)  # a_iᵀ S a_i
+        HS = H @ S
+        S = S - eta * (HS + HS.T) + eta**2 * ((1.0 - 1.0 / B) * HS @ H + (A.T * q) @ A / (n * B))
+        out.append(np.trace(S))
+    return np.array(out)
+
+
 def minibatch_growth(rho_1: float, n: int, batch_size: int, with_replacement: bool) -> float:
     """ρ_B from ρ₁ for minibatches drawn with or without replacement (see the module docstring)."""
     if with_replacement:

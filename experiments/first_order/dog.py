@@ -30,13 +30,28 @@ Claims:
     the tuned SGD mean (whose own sampling error is ignored: 64+ replicas, same streams).
   - dog-rate: E[f(x̄_T^DoG) − f*] = Õ(T^{−1/2}) at d_0 = 10 (Exponent in T, upper, tolerance 0.1 for
     the log factors).
-  - dog-neg (negative control): "a fixed step tuned once (at d_0 = 1) also tracks tuned SGD across
-    scales" — the same ratio for SGD with that fixed η, exponent ≤ 0: it grows with d_0.
+  - dog-neg (near-miss negative control, issue #11): "DoG gains on tuned SGD as the scale grows",
+    ratio = O(d_0^−0.15), the exponent moved by the tolerance plus the interval's half-width.  The
+    former control, "a fixed step tuned once (at d_0 = 1) also tracks tuned SGD across scales", is
+    still computed (the Series "SGD(eta=...) / tuned SGD", shown in the figure) but no longer checked:
+    its ratio grows as d_0^0.48 (quick) to d_0^0.74 (full), a margin flagged [far control].
+Mutations (issue #11; `DoG.fixed_distance`, a documented switch added for this, replaces r̄_t by a
+constant D, i.e. AdaGrad-norm with scale D): "distance estimate replaced by the constant 1" —
+caught by `dog` (D = 1 cannot follow d_0 ∈ [1, 10³]); "distance estimate never updated (frozen at
+10⁻⁵ ≈ r_ε)" — caught by `dog-rate` (it stalls), invisible to `dog` (a method stalled at every
+scale has a ratio flat in d_0); r_ε ×100 and the weighted average dropped are declared blind
+(the first is a log factor by the paper's own analysis; the last iterate behaves alike here).
+Known looseness (not fixed): on this problem DoG's averaged suboptimality decays as T^−1
+asymptotically (local slopes −1.0 at T = 3000..8000 for d_0 = 0.1, 1, 10; −1.4 on the quick
+window, still in the transient), so the paper's worst-case O~(T^−½) is 0.5–0.9 away in exponent
+(`[loose]`); a sharp companion needs a problem on which DoG's T^−½ is attained (an instance of
+the Lipschitz lower bound), not built here.
 """
 
 import numpy as np
 
 import convsim as cs
+from convsim import mutations as mu
 from convsim.engine.trace import Series
 
 SOURCE = cs.Source("DoG is SGD's Best Friend: A Parameter-Free Dynamic Step Size Schedule (Ivgi, Hinder, Carmon)",
@@ -87,6 +102,19 @@ def ratio_check(which):
     return check
 
 
+R_EPS_BLIND = "DoG's guarantee depends on r_eps only through log(rbar/r_eps): x100 is a log factor"
+FROZEN = mu.set_field("fixed_distance", 1e-5, on="DoG", name="distance estimate never updated (frozen at 1e-5 ~ r_eps)")
+CONSTANT = mu.set_field("fixed_distance", 1.0, on="DoG", name="distance estimate replaced by the constant 1")
+MUTATIONS = (
+    mu.scale("r_eps", 100.0, on="DoG").blind(R_EPS_BLIND),
+    mu.set_field("average", False, on="DoG").blind(
+        "on this problem the last DoG iterate also tracks tuned SGD uniformly in d0 and decays faster than T^-1/2"),
+)
+RATIO_MUTATIONS = (CONSTANT, *MUTATIONS,  # a constant D = 1 cannot follow d0 over [1, 1000]
+                   FROZEN.blind("a method stalled at every scale keeps a ratio flat in d0: f(x_0) - f* and the tuned "
+                                "SGD error both grow like d0; dog-rate catches it"))
+RATE_MUTATIONS = (FROZEN, *MUTATIONS, CONSTANT.blind("AdaGrad-norm with D = 1 at distance 10 still decays faster than "
+                                             "T^-1/2 here: a rate exponent cannot see a wrong scale"))
 QUICK = {"d": 20, "sigma": 1.0, "scales": [1, 30, 1000], "grid": list(10.0 ** np.arange(-3, 2.01, 1.0)),
          "steps": 1000, "replicas": 64, "rate_d0": 10}
 FULL = {**QUICK, "scales": [1, 10, 100, 1000], "grid": list(10.0 ** np.arange(-3, 2.01, 0.5)), "steps": 8000,
@@ -105,6 +133,7 @@ claim = cs.Claim(
     check=ratio_check("dog"),
     quick=QUICK,
     full=FULL,
+    mutations=RATIO_MUTATIONS,
 )
 
 rate = cs.Claim(
@@ -118,9 +147,19 @@ rate = cs.Claim(
                                              window=(s["steps"] // 16, s["steps"])).check(data["rate"]),
     quick=QUICK,
     full=FULL,
+    mutations=RATE_MUTATIONS,
 )
 
+NEAR_MISS = -0.15  # 0 − (tolerance 0.1 + a little over the interval's half-width, ≤ 0.01)
+
+
+def near_miss_check(data, s):
+    return cs.checks.Exponent("ratio_to_tuned_sgd", NEAR_MISS, bound="upper", vs="d0",
+                              window=(min(s["scales"]), max(s["scales"])), tolerance=0.1).check(data["DoG / tuned SGD"])
+
+
 negative = claim.negative_control(
-    "a fixed SGD step tuned once (at d0 = 1) also stays within a constant factor of tuned SGD across scales",
-    ratio_check("fixed"),
+    f"DoG gains on tuned SGD as the scale grows: ratio = O(d0^{NEAR_MISS:g}) (the exponent moved by the tolerance "
+    "plus the interval's half-width; false: the ratio is flat in d0)",
+    near_miss_check,
 )
