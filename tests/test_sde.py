@@ -177,7 +177,7 @@ def test_sam_family_terms_match_compagnoni_et_al(backend):
     B = _noise_matrix(cs.sde.usam_sde(p, eta, rho, covariance="paper"), x, xp)[0]
     np.testing.assert_allclose(B @ B.T, eta * (C + rho * (H @ C + C @ H)), rtol=1e-9)
     ou = cs.sde.usam_linear_sde(p, eta, rho)
-    np.testing.assert_allclose(ou.A, H + rho * H @ H, rtol=1e-12)
+    np.testing.assert_allclose(ou.drift_matrix, H + rho * H @ H, rtol=1e-12)  # A = H plus the correction ρH²
     np.testing.assert_allclose(ou.B @ ou.B.T, eta * M @ C @ M, rtol=1e-9, atol=1e-15)
     # DNSAM: drift −∇(f + ρ‖∇f‖) = −(∇f + ρ H∇f/‖∇f‖), per path.
     dnsam = cs.sde.dnsam_sde(p, eta, rho)

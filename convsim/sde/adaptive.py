@@ -175,3 +175,45 @@ def adam_sde_moments(problem: Quadratic, eta: float, beta1: float, beta2: float,
     z0 = np.concatenate([problem.initial_point(), np.zeros(d)])
     m, S = _linear_moments(A, lambda t: b_const, lambda t: B_const, z0, T, t0=1e-9 * T)
     return m[:d], S[:d, :d]
+
+
+def partly_affine_moments(sde, z0, T: float, *, random: slice, t0: float = 0.0, rtol=1e-10, atol=1e-13):
+    """Mean and covariance at T of the coordinates ``random`` of an SDE object (any map's output, mutated or
+    not) whose other coordinates are deterministic (no diffusion, a drift that does not depend on the
+    random block) and whose random block is affine in itself with additive noise given them: Adam's SDE
+    [θ, m, u] on a quadratic with constant noise covariance (random = θ, m; u deterministic), RMSprop's [θ, u].
+
+    Everything is read off the object's own terms by probing, one path per probe: the drift at the
+    current mean and at unit offsets of the random block gives A(t) and b(t) (exact for an affine drift),
+    the noise term at unit increments gives B(t).  The moments then solve m' = A m + b, S' = A S + S Aᵀ + BBᵀ
+    jointly with the deterministic coordinates' own drift.  ``t0 > 0`` starts past a singular t = 0.
+    """
+    z0 = np.asarray(z0, dtype=np.float64)
+    n, idx = z0.size, np.arange(z0.size)[random]
+    k, m_dim = idx.size, sde.noise_dim
+    det = np.setdiff1d(np.arange(n), idx)
+
+    def probes(t, y):
+        det_state, mean = y[:det.size], y[det.size:det.size + k]
+        base = np.empty(n)
+        base[det], base[idx] = det_state, mean
+        points = np.tile(base, (k + 1, 1))
+        points[1:, idx] += np.eye(k)
+        drift = np.asarray(sde.drift(points, t))
+        noise = np.asarray(sde.noise_term(np.tile(base, (m_dim, 1)), t, np.eye(m_dim)))  # row j: g e_j
+        A = (drift[1:, idx] - drift[0, idx]).T            # ∂(drift of the random block)/∂(random block)
+        return drift[0], A, noise[:, idx].T               # B(t): (k, m)
+
+    def rhs(t, y):
+        drift, A, B = probes(t, y)
+        S = y[det.size + k:].reshape(k, k)
+        dS = A @ S + S @ A.T + B @ B.T
+        return np.concatenate([drift[det], drift[idx], dS.ravel()])
+
+    y0 = np.concatenate([z0[det], z0[idx], np.zeros(k * k)])
+    sol = scipy.integrate.solve_ivp(rhs, (t0, T), y0, method="DOP853", rtol=rtol, atol=atol)
+    if not sol.success:
+        raise ConvsimError(f"moment ODE failed: {sol.message}")
+    y = sol.y[:, -1]
+    S = y[det.size + k:].reshape(k, k)
+    return y[det.size:det.size + k], 0.5 * (S + S.T)

@@ -88,7 +88,7 @@ class GradientNoise:
         xp = array_namespace(x)
         w, V = xp.linalg.eigh(self.covariance(x))
         root = (V * xp.sqrt(xp.clip(w, 0.0, None))[:, None, :]) @ xp.matrix_transpose(V)
-        return (root @ dw[..., None])[..., 0]
+        return (root @ dw[:, :, None])[:, :, 0]  # (R, d, d) @ (R, d, 1): explicit axes, no Ellipsis
 
     def hess(self, x):
         require(self.hessian is not None, f"this map needs the Hessian of {self.name}: pass GradientNoise(hessian=...)")
@@ -107,13 +107,22 @@ def _gradient_noise_covariance(problem: Quadratic) -> np.ndarray:
     return GradientNoise.from_quadratic(problem).covariance
 
 
-def sgd_sde(problem: Quadratic, eta: float) -> LinearSDE:
-    """The first-order stochastic modified equation of SGD with step η (time t = kη):
-    dX = −∇f(X) dt + √η C^{1/2} dW, an OU process for a quadratic with Gaussian noise of covariance C."""
+def sgd_sde(problem: Quadratic, eta: float, *, order: int = 1) -> LinearSDE:
+    """SGD's stochastic modified equation with step η (time t = kη) on a quadratic with Gaussian noise
+    of covariance C, an OU process (Li, Tai & E, arXiv 1511.06251, Thm. 1 / JMLR 2019 Thm. 3):
+
+    * ``order=1``: dX = −∇f(X) dt + √η C^{1/2} dW (weak order 1);
+    * ``order=2``: dX = −∇(f + (η/4)‖∇f‖²)(X) dt + √η C^{1/2} dW (weak order 2).  On f = ½(x − x*)ᵀH(x − x*)
+      the extra drift is −(η/2)H²(X − x*), stored as the LinearSDE's ``correction``.
+    """
     eta = positive("eta", eta)
+    require(order in (1, 2), f"the SGD modified equation has order 1 or 2, got {order!r}")
     C = _gradient_noise_covariance(problem)
     w, V = np.linalg.eigh(C)
-    return LinearSDE(problem.hessian(), np.sqrt(eta) * V * np.sqrt(np.clip(w, 0, None)), problem.x_star, name="sgd-sde")
+    H = problem.hessian()
+    correction = 0.5 * eta * H @ H if order == 2 else None
+    return LinearSDE(H, np.sqrt(eta) * V * np.sqrt(np.clip(w, 0, None)), problem.x_star,
+                     name="sgd-sde" if order == 1 else "sgd-sde-2", correction=correction)
 
 
 def gradient_sde(problem, eta: float, *, scale: float = 1.0, name: str = "sgd-sde") -> SDE:

@@ -24,6 +24,7 @@ only (folded normal): :func:`sam_sde` is exact in law per step for d = 1 and any
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.special
@@ -32,7 +33,7 @@ from array_api_compat import array_namespace
 from ..backend import backend_name, cached_on
 from ..errors import ConvsimError, positive, require
 from ..problems.quadratic import Quadratic
-from .maps import _psd_sqrt, as_gradient_noise
+from .maps import GradientNoise, _psd_sqrt, as_gradient_noise
 from .terms import SDE, LinearSDE
 
 
@@ -45,14 +46,48 @@ def _setup(problem, eta, rho, covariance, what):
     return eta, rho, noisy
 
 
+NORMALIZATIONS = ("none", "full-gradient", "minibatch")
+
+
+@dataclass(frozen=True)
+class SharpnessDrift:
+    """The drift −E[G(x, γ)] of a SAM-family SDE, a callable ``(x, t) -> (R, d)`` with its ρ and its
+    normalization as fields (so a mutation can change the sharpness term of the SDE alone):
+
+    * ``"none"`` (USAM): −(∇f + ρH∇f) = −∇(f + (ρ/2)‖∇f‖²);
+    * ``"full-gradient"`` (DNSAM): −(∇f + ρH∇f/‖∇f‖) = −∇(f + ρ‖∇f‖);
+    * ``"minibatch"`` (SAM, d = 1, additive N(0, s²) noise): −E G from :func:`sam_increment_moments`.
+
+    ρ = 0 gives SGD's drift −∇f for every normalization.
+    """
+
+    noisy: GradientNoise
+    rho: float
+    normalization: str = "none"
+
+    def __post_init__(self):
+        require(self.normalization in NORMALIZATIONS,
+                f"normalization must be one of {', '.join(NORMALIZATIONS)}, got {self.normalization!r}")
+        require(self.normalization != "minibatch" or (self.noisy.dim == 1 and self.noisy.constant),
+                "the minibatch-normalized (SAM) drift has closed-form moments for d = 1 and constant noise only")
+
+    def __call__(self, x, t):
+        g = self.noisy.grad(x)
+        if self.normalization == "minibatch":
+            s = float(np.sqrt(self.noisy.covariance[0, 0]))
+            return -sam_increment_moments(self.noisy.grad, x, s, self.rho)[0]
+        scale = self.rho
+        if self.normalization == "full-gradient":
+            xp = array_namespace(x)
+            scale = self.rho / xp.sqrt(xp.sum(g * g, axis=-1, keepdims=True))
+        return -(g + scale * _hess_times(self.noisy, x, g))
+
+
 def usam_sde(problem, eta: float, rho: float, *, covariance: str = "exact") -> SDE:
     """USAM's SDE: dX = −(∇f + ρ H∇f) dt + √η Σ_USAM^½ dW, time t = kη (Compagnoni et al. 2023, USAM SDE)."""
     eta, rho, noisy = _setup(problem, eta, rho, covariance, "USAM")
     root = eta**0.5
-
-    def drift(x, t):
-        g = noisy.grad(x)
-        return -(g + rho * _hess_times(noisy, x, g))
+    drift = SharpnessDrift(noisy, rho, "none")
 
     if covariance == "exact":
         def diffusion(x, t, dw):
@@ -75,17 +110,18 @@ def _hess_times(noisy, x, v):
     H = noisy.hess(x)
     if H.ndim == 2:
         return v @ H  # H symmetric
-    return (H @ v[..., None])[..., 0]
+    return (H @ v[:, :, None])[:, :, 0]  # (R, d, d) @ (R, d, 1)
 
 
 def usam_linear_sde(problem: Quadratic, eta: float, rho: float, *, covariance: str = "exact") -> LinearSDE:
-    """USAM's SDE on a quadratic as an OU process: A = H + ρH², B B ᵀ = η Σ_USAM (exact moments, ExactOU)."""
+    """USAM's SDE on a quadratic as an OU process: drift matrix H + ρH² (A = H, the sharpness term ρH² as the
+    LinearSDE's ``correction``), B Bᵀ = η Σ_USAM (exact moments, ExactOU)."""
     eta, rho, noisy = _setup(problem, eta, rho, covariance, "USAM")
     H, C = problem.hessian(), noisy.covariance
     M = np.eye(problem.dim) + rho * H
     cov = M @ C @ M if covariance == "exact" else C + rho * (H @ C + C @ H)
-    return LinearSDE(H @ M, eta**0.5 * _psd_sqrt(cov), problem.x_star,
-                     name=f"usam-sde(eta={eta:g},rho={rho:g},{covariance},{noisy.digest()})")
+    return LinearSDE(H, eta**0.5 * _psd_sqrt(cov), problem.x_star,
+                     name=f"usam-sde(eta={eta:g},rho={rho:g},{covariance},{noisy.digest()})", correction=rho * H @ H)
 
 
 def dnsam_sde(problem, eta: float, rho: float, *, covariance: str = "exact") -> SDE:
@@ -100,9 +136,7 @@ def dnsam_sde(problem, eta: float, rho: float, *, covariance: str = "exact") -> 
         xp = array_namespace(x)
         return rho / xp.sqrt(xp.sum(g * g, axis=-1, keepdims=True))
 
-    def drift(x, t):
-        g = noisy.grad(x)
-        return -(g + scale(x, g) * _hess_times(noisy, x, g))
+    drift = SharpnessDrift(noisy, rho, "full-gradient")
 
     def diffusion(x, t, dw):
         c = scale(x, noisy.grad(x))
@@ -116,7 +150,7 @@ def dnsam_sde(problem, eta: float, rho: float, *, covariance: str = "exact") -> 
         cov = C + c[:, :, None] * (HC + xp.matrix_transpose(HC))
         w, V = xp.linalg.eigh(cov)
         R = (V * xp.sqrt(xp.clip(w, 0.0, None))[:, None, :]) @ xp.matrix_transpose(V)
-        return root * (R @ dw[..., None])[..., 0]
+        return root * (R @ dw[:, :, None])[:, :, 0]
 
     return SDE(noisy.dim, drift, diffusion, noise="general",
                name=f"dnsam-sde(eta={eta:g},rho={rho:g},{covariance},{noisy.digest()})")
@@ -162,8 +196,7 @@ def sam_sde(problem, eta: float, rho: float) -> SDE:
     s = float(np.sqrt(noisy.covariance[0, 0]))
     root = eta**0.5
 
-    def drift(x, t):
-        return -sam_increment_moments(noisy.grad, x, s, rho)[0]
+    drift = SharpnessDrift(noisy, rho, "minibatch")
 
     def diffusion(x, t, dw):
         xp = array_namespace(x)

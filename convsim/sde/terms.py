@@ -49,16 +49,21 @@ class SDE:
 
 @dataclass(frozen=True)
 class LinearSDE:
-    """The Ornstein–Uhlenbeck process dX = −A (X − mean) dt + B dW, with host matrices A (d×d), B (d×m).
+    """The Ornstein–Uhlenbeck process dX = −(A + correction)(X − mean) dt + B dW, with host matrices
+    A (d×d), B (d×m) and an optional drift ``correction`` (d×d, default none).
 
-    Its stationary covariance Σ solves the continuous Lyapunov equation AΣ + ΣAᵀ = BBᵀ
-    (when A is stable), and its transition over dt is Gaussian and known exactly.
+    The correction is kept apart from A because it is what a modified equation adds to the
+    leading drift (the −(η/2)H² of SGD's second-order SME, the −ρH² of USAM's SDE): a field a
+    mutation can drop or scale on its own.  ``drift_matrix`` is their sum.  Its stationary
+    covariance Σ solves the continuous Lyapunov equation AΣ + ΣAᵀ = BBᵀ (A the drift matrix,
+    when it is stable), and its transition over dt is Gaussian and known exactly.
     """
 
     A: np.ndarray
     B: np.ndarray
     mean: np.ndarray | None = None
     name: str = "ornstein-uhlenbeck"
+    correction: np.ndarray | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
@@ -68,6 +73,15 @@ class LinearSDE:
         object.__setattr__(self, "B", B)
         mean = np.zeros(A.shape[0]) if self.mean is None else np.asarray(self.mean, float)
         object.__setattr__(self, "mean", mean)
+        if self.correction is not None:
+            K = np.atleast_2d(np.asarray(self.correction, float))
+            require(K.shape == A.shape, f"the drift correction must have A's shape {A.shape}, got {K.shape}")
+            object.__setattr__(self, "correction", K)
+
+    @property
+    def drift_matrix(self) -> np.ndarray:
+        """A + correction: the process is dX = −drift_matrix (X − mean) dt + B dW."""
+        return self.A if self.correction is None else self.A + self.correction
 
     @property
     def dim(self) -> int:
@@ -78,24 +92,27 @@ class LinearSDE:
         return self.B.shape[1]
 
     def stationary_covariance(self) -> np.ndarray:
-        if np.any(np.linalg.eigvals(self.A).real <= 0):
+        A = self.drift_matrix
+        if np.any(np.linalg.eigvals(A).real <= 0):
             raise ConvsimError("the OU process has no stationary law: A is not stable")
-        return scipy.linalg.solve_continuous_lyapunov(self.A, self.B @ self.B.T)
+        return scipy.linalg.solve_continuous_lyapunov(A, self.B @ self.B.T)
 
     def moments(self, x0, t: float) -> tuple[np.ndarray, np.ndarray]:
         """Exact mean and covariance of X_t started at the point x0."""
-        E = scipy.linalg.expm(-self.A * t)
+        A = self.drift_matrix
+        E = scipy.linalg.expm(-A * t)
         Q = self.B @ self.B.T
-        cov = scipy.linalg.solve_continuous_lyapunov(self.A, Q - E @ Q @ E.T)
+        cov = scipy.linalg.solve_continuous_lyapunov(A, Q - E @ Q @ E.T)
         return self.mean + E @ (np.asarray(x0, float) - self.mean), 0.5 * (cov + cov.T)
 
     def transition(self, dt: float) -> tuple[np.ndarray, np.ndarray]:
         """(e^{−A dt}, a square-root factor of the transition covariance over dt), cached per dt."""
         if dt not in self._cache:
-            E = scipy.linalg.expm(-self.A * dt)
+            A = self.drift_matrix
+            E = scipy.linalg.expm(-A * dt)
             Q = self.B @ self.B.T
             # Σ_dt solves A Σ + Σ Aᵀ = Q − E Q Eᵀ (covariance accumulated over one step).
-            cov = scipy.linalg.solve_continuous_lyapunov(self.A, Q - E @ Q @ E.T)
+            cov = scipy.linalg.solve_continuous_lyapunov(A, Q - E @ Q @ E.T)
             cov = 0.5 * (cov + cov.T)
             w, V = np.linalg.eigh(cov)
             self._cache[dt] = (E, V * np.sqrt(np.clip(w, 0.0, None)))
@@ -109,7 +126,7 @@ class LinearSDE:
         """The same process as a general SDE (for Euler–Maruyama and friends)."""
 
         def drift(x, t):
-            return -(x - self.on(x, "mean", self.mean)) @ self.on(x, "A^T", lambda: self.A.T)
+            return -(x - self.on(x, "mean", self.mean)) @ self.on(x, "A^T", lambda: self.drift_matrix.T)
 
         def diffusion(x, t, dw):
             return dw @ self.on(dw, "B^T", lambda: self.B.T)
@@ -119,4 +136,7 @@ class LinearSDE:
     def spec(self) -> dict:
         from ..problems.base import array_digest
 
-        return {"name": self.name, "A": array_digest(self.A), "B": array_digest(self.B), "mean": array_digest(self.mean)}
+        spec = {"name": self.name, "A": array_digest(self.A), "B": array_digest(self.B), "mean": array_digest(self.mean)}
+        if self.correction is not None:
+            spec["correction"] = array_digest(self.correction)
+        return spec

@@ -22,8 +22,8 @@ import sqrt_scaling as exp  # noqa: E402
 def main(quick: bool, out: str):
     s = exp.QUICK if quick else exp.FULL
     N, marks = s["samples"], np.unique(np.geomspace(64, s["samples"], 25).astype(int) // 8 * 8)
-    panels = [("adam", "sqrt", "Adam, square-root rule"), ("adam", "linear", "Adam, linear rule (wrong)"),
-              ("sgd", "linear", "SGD, linear rule"), ("sgd", "sqrt", "SGD, square-root rule (wrong)")]
+    panels = [("adam", cs.sde.SQUARE_ROOT, "Adam, square-root rule"), ("adam", cs.sde.LINEAR, "Adam, linear rule (wrong)"),
+              ("sgd", cs.sde.LINEAR, "SGD, linear rule"), ("sgd", cs.sde.ScalingRule(0.5), "SGD, square-root rule (wrong)")]
     fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharex=True, layout="constrained")
     for ax, (kind, rule, title) in zip(axes.ravel(), panels):
         for kappa in exp.KAPPAS:

@@ -15,9 +15,24 @@ standard deviation 0.05 per coordinate, ρ = 0.5, η = 0.02, start (0.5, 0.05), 
 T = 10; SDEs by Euler–Maruyama with dt = η/2; the discrete methods are convsim's DNSAM and
 SGD (one minibatch at both points).  Metric: the escape indicator 1{‖x_T‖ ≥ 1} (a path that escapes grows like e^{t/2}, so
 means of ‖x_T‖² would measure the few escapes only).
-Checked (Compare, paired replicas): SGD escapes at least 3 times as often as DNSAM, for the
-SDEs (sam-sde-saddle) and for the discrete methods (sam-sde-saddle-discrete).
-Negative control: DNSAM's SDE escapes at least as often as SGD's (false).
+Checked (Compare, paired replicas): SGD escapes at least 10 times as often as DNSAM, for the
+SDEs (sam-sde-saddle) and for the discrete methods (sam-sde-saddle-discrete).  (The factor
+was 3 until issue #11; the full run measured 34, flagged [loose] (> 10x inside), so the
+statement was sharpened to an order of magnitude — a stronger claim, not a weaker one.)  The tested
+statistic is the escape probability P(‖x_T‖ ≥ 1) of each method (the mean of the 0/1
+indicator over replicas), and the verdict is on the ratio of the two probabilities; it is
+not a rate, so no log-scale fit is involved (the figure's log axis is cosmetic).  Measured
+(4096 paths): SGD and its SDE escape with probability 1, DNSAM's SDE about 0.03, discrete
+DNSAM about 0.05.
+Negative controls (near misses, issue #11): SGD escapes at least 64 times as often as DNSAM
+(false: about 34 times for the SDEs and 19 times for the discrete methods).
+Mutations: the mechanism is the sharpness term of DNSAM's drift and its normalization by
+the full gradient's norm.  Caught: the SDE drift's ρ set to 0 or halved, the normalization
+removed (USAM's drift, which escapes this saddle since ρ|λ_min| = 0.25 < 1); for the discrete
+method ρ ×0.1 and DNSAM replaced by USAM (same ρ).  Blind: ρ doubled (a larger ρ only
+strengthens the attraction), discrete DNSAM's ρ halved (measured: still attracted, as the
+mechanism predicts while ‖∇f‖ < ρ|λ_min| near the saddle) and DNSAM's diffusion dropped (the
+attraction is a property of the drift; noise only helps escape).
 """
 
 from dataclasses import replace
@@ -26,6 +41,7 @@ import numpy as np
 from array_api_compat import array_namespace
 
 import convsim as cs
+from convsim import mutations as mu
 from convsim.problems.base import Problem
 
 SOURCE = cs.Source("An SDE for Modeling SAM: Theory and Insights", "2301.08203",
@@ -91,34 +107,65 @@ def stays(a, b, factor):
     return lambda data, s: cs.checks.Compare("escaped", factor).check(data[a], data[b])
 
 
+def _without_dnsam_diffusion(sde):
+    """DNSAM's SDE with its diffusion dropped (SGD's SDE, the comparison, keeps its noise)."""
+    if not sde.name.startswith("dnsam-sde"):
+        return None
+    return replace(sde, diffusion=mu.ScaledCall(sde.diffusion, 0.0))
+
+
 SETTINGS = {"noise": 0.05, "rho": 0.5, "eta": 0.02, "horizon": 10.0}
+
+SDE_MUTATIONS = (
+    mu.set_field("rho", 0.0, on="SharpnessDrift", name="SDE drift rho=0"),
+    mu.scale("rho", 0.5, on="SharpnessDrift", name="SDE drift rho x0.5"),
+    mu.set_field("normalization", "none", on="SharpnessDrift", name="SDE drift not normalized (USAM's)"),
+    mu.scale("rho", 2.0, on="SharpnessDrift", name="SDE drift rho x2").blind(
+        "a larger rho only strengthens the attraction"),
+    mu.custom("DNSAM SDE diffusion dropped", _without_dnsam_diffusion, on="SDE").blind(
+        "the attraction is the drift's; noise only helps the paths escape"),
+)
+DISCRETE_MUTATIONS = (
+    mu.scale("rho", 0.1, on="DNSAM"),
+    mu.scale("rho", 0.5, on="DNSAM").blind("discrete DNSAM stays attracted at rho = 0.25: the attraction holds "
+                                           "while the gradient norm near the saddle is below rho |lambda_min|"),
+    mu.custom("DNSAM normalization dropped (USAM)", lambda m: cs.methods.USAM(m.inner, rho=m.rho), on="DNSAM"),
+    mu.scale("rho", 2.0, on="DNSAM").blind("a larger rho only strengthens the attraction"),
+)
 
 claim = cs.Claim(
     id="sam-sde-saddle",
     family="sde",
-    statement="DNSAM's SDE is attracted to a saddle that SGD's SDE escapes: P(||X_T|| >= 1) smaller by a factor >= 3",
+    statement="DNSAM's SDE is attracted to a saddle that SGD's SDE escapes: P(||X_T|| >= 1) smaller by a factor >= 10",
     source=SOURCE,
     assumptions=("strict saddle with a negative curvature direction", "additive gradient noise", "rho|lambda_min| "
                  "larger than the gradient norm near the saddle"),
     experiment=experiment,
-    check=stays("dnsam-sde", "sgd-sde", 3.0),
+    check=stays("dnsam-sde", "sgd-sde", 10.0),
     quick={**SETTINGS, "replicas": 256},
     full={**SETTINGS, "replicas": 4096},
+    mutations=SDE_MUTATIONS,
 )
 
 discrete = cs.Claim(
     id="sam-sde-saddle-discrete",
     family="sde",
-    statement="discrete DNSAM is attracted to a saddle that SGD escapes: P(||x_T|| >= 1) smaller by a factor >= 3",
+    statement="discrete DNSAM is attracted to a saddle that SGD escapes: P(||x_T|| >= 1) smaller by a factor >= 10",
     source=SOURCE,
     assumptions=claim.assumptions,
     experiment=experiment,
-    check=stays("dnsam", "sgd", 3.0),
+    check=stays("dnsam", "sgd", 10.0),
     quick=claim.quick,
     full=claim.full,
+    mutations=DISCRETE_MUTATIONS,
 )
 
 negative = claim.negative_control(
-    "DNSAM's SDE escapes the saddle at least as often as SGD's SDE (false)",
-    stays("sgd-sde", "dnsam-sde", 1.0),
+    "SGD's SDE escapes the saddle at least 64 times as often as DNSAM's SDE (false: about 34 times; a near miss)",
+    stays("dnsam-sde", "sgd-sde", 64.0),
+)
+
+discrete_negative = discrete.negative_control(
+    "SGD escapes the saddle at least 64 times as often as discrete DNSAM (false: about 19 times; a near miss)",
+    stays("dnsam", "sgd", 64.0),
 )

@@ -24,13 +24,23 @@ at κ = 8 the curve stays within about ±11% of the base curve); the verdict is 
 over checkpoints (any violated → violated), so a curve that crosses the base curve
 cannot pass on average.  The figure shows the ratio after N samples against κ
 (figures/sqrt-scaling-curves.png, from experiments/sde/_curves.py, shows the curves).
-Negative controls (the swapped rules): Adam under the linear rule (η → κη, β, ε kept)
-and SGD under the square-root rule (η → √κ η) change the curve: exponent 0 is violated.
+Negative controls (wrong rules, near misses): Adam under the square-root rule for η and ε
+with the β_i kept (the √κ learning-rate rule alone; measured worst exponent ≈ 0.30 quick,
+0.13 full) and SGD under η → κ^0.75 η (≈ −0.24 quick) change the curve: exponent 0 is
+violated.  (SGD's control was the square-root rule until issue #11: margin −0.46 quick but
+−0.51 at full settings, a [far control]; it is now a caught mutation.)
+(Until issue #11 Adam's control was the linear rule, margin 0.54: now a caught mutation.)
+Mutations: the rule is a convsim.sde.ScalingRule (exponents of κ for η, 1 − β_i and ε)
+passed through the context, so a mutation rewrites the rule itself.  Caught for Adam: η
+scaled linearly, the β_i not rescaled, the whole linear rule; for SGD: the square-root rule
+and η → κ^0.75 η.  Blind: ε not rescaled (ε = 1e-3 ≪ √v here) and a step change common to
+every κ (it moves the base curve too).
 """
 
 import numpy as np
 
 import convsim as cs
+from convsim import mutations as mu
 
 SOURCE = cs.Source("On the SDEs and Scaling Rules for Adaptive Gradient Algorithms", "2205.10287",
                    "Sec. 5: square-root scaling rule for RMSprop/Adam; linear scaling rule for SGD")
@@ -44,23 +54,20 @@ def problem_for(s, kappa):
 
 
 def method_for(kind, rule, s, kappa):
+    """Adam or SGD for batch multiplier kappa, its hyperparameters from the base ones by ``rule`` (a ScalingRule)."""
     if kind == "adam":
-        if rule == "sqrt":
-            hp = cs.sde.sqrt_rule(s["adam_eta"], kappa, beta1=s["beta1"], beta2=s["beta2"], eps=s["eps"])
-        else:  # the swapped (wrong) rule: linear in η, nothing else changes
-            hp = {**cs.sde.linear_rule(s["adam_eta"], kappa), "beta1": s["beta1"], "beta2": s["beta2"], "eps": s["eps"]}
+        hp = rule.apply(kappa, s["adam_eta"], beta1=s["beta1"], beta2=s["beta2"], eps=s["eps"])
         return cs.methods.Adam(hp["eta"], beta1=hp["beta1"], beta2=hp["beta2"], eps=hp["eps"])
-    hp = cs.sde.linear_rule(s["sgd_eta"], kappa) if rule == "linear" else {"eta": s["sgd_eta"] * kappa**0.5}
-    return cs.methods.SGD(hp["eta"])
+    return cs.methods.SGD(rule.apply(kappa, s["sgd_eta"])["eta"])
 
 
 def curve_ratios(kind, rule):
     def experiment(s, ctx):
         N = s["samples"]
         marks = [N >> j for j in range(3, -1, -1)]  # N/8, N/4, N/2, N samples
-        runs = []
+        runs, scaling = [], ctx.mutate(rule)  # the rule is under test: a mutation may rewrite its exponents
         for kappa in KAPPAS:
-            tr = ctx.simulate(problem_for(s, kappa), method_for(kind, rule, s, kappa), N // kappa,
+            tr = ctx.simulate(problem_for(s, kappa), method_for(kind, scaling, s, kappa), N // kappa,
                               replicas=s["replicas"], metrics=["suboptimality"], record=[n // kappa for n in marks])
             runs.append(tr.values("suboptimality")[:, -len(marks):])
         base = runs[0].mean(axis=0)
@@ -96,18 +103,38 @@ STATEMENT = "loss vs samples is invariant (exponent 0 in kappa) when the batch g
 ASSUMPTIONS = ("noise-dominated regime (start near x*)", "small eta (SDE regime)", "Gaussian gradient noise, Cov = I/B")
 
 
-def rule_claim(cid, kind, rule, statement, negative_of=None):
-    """One (method, rule) pair; the swapped pairs are the negative controls (expected violated)."""
+def rule_claim(cid, kind, rule, statement, negative_of=None, mutations=()):
+    """One (method, rule) pair; the wrong pairs are the negative controls (expected violated)."""
     return cs.Claim(id=cid, family="sde", statement=statement + ": " + STATEMENT + (" (false)" if negative_of else ""),
                     source=SOURCE, assumptions=ASSUMPTIONS, experiment=curve_ratios(kind, rule), check=invariant,
                     quick=QUICK, full=FULL, expected="violated" if negative_of else "consistent",
-                    negative_of=negative_of)
+                    negative_of=negative_of, mutations=mutations)
 
 
-claim = rule_claim("sqrt-scaling", "adam", "sqrt",
-                   "Adam under the square-root rule (eta -> sqrt(k) eta, 1-beta_i -> k(1-beta_i), eps -> eps/sqrt(k))")
-sgd_linear = rule_claim("sqrt-scaling-sgd", "sgd", "linear", "SGD under the linear rule (eta -> k eta)")
-negative = rule_claim("sqrt-scaling-neg", "adam", "linear", "Adam under the linear rule (eta -> k eta, betas and eps kept)",
-                      negative_of="sqrt-scaling")
-sgd_negative = rule_claim("sqrt-scaling-sgd-neg", "sgd", "sqrt", "SGD under the square-root rule (eta -> sqrt(k) eta)",
+COMMON_STEP = "a step change common to every kappa moves the base curve too: the claim is invariance across kappa"
+ADAM_MUTATIONS = (
+    mu.set_field("eta_power", 1.0, on="ScalingRule", name="eta scaled linearly (kappa eta)"),
+    mu.set_field("beta_power", 0.0, on="ScalingRule", name="betas not rescaled"),
+    mu.compose(mu.set_field("eta_power", 1.0, on="ScalingRule"), mu.set_field("beta_power", 0.0, on="ScalingRule"),
+               mu.set_field("eps_power", 0.0, on="ScalingRule"), name="linear rule (eta -> kappa eta, betas, eps kept)"),
+    mu.set_field("eps_power", 0.0, on="ScalingRule", name="eps not rescaled").blind(
+        "eps = 1e-3 is negligible next to sqrt(v) ~ 1/sqrt(B) here, so its scaling cannot show"),
+    mu.scale("step_size", 2.0, on="Adam").blind(COMMON_STEP),
+)
+SGD_MUTATIONS = (
+    mu.set_field("eta_power", 0.5, on="ScalingRule", name="square-root rule for SGD (sqrt(kappa) eta)"),
+    mu.set_field("eta_power", 0.75, on="ScalingRule", name="eta -> kappa^0.75 eta"),
+    mu.scale("step_size", 2.0, on="SGD").blind(COMMON_STEP),
+)
+
+claim = rule_claim("sqrt-scaling", "adam", cs.sde.SQUARE_ROOT,
+                   "Adam under the square-root rule (eta -> sqrt(k) eta, 1-beta_i -> k(1-beta_i), eps -> eps/sqrt(k))",
+                   mutations=ADAM_MUTATIONS)
+sgd_linear = rule_claim("sqrt-scaling-sgd", "sgd", cs.sde.LINEAR, "SGD under the linear rule (eta -> k eta)",
+                        mutations=SGD_MUTATIONS)
+negative = rule_claim("sqrt-scaling-neg", "adam", cs.sde.ScalingRule(0.5, 0.0, -0.5, name="sqrt-lr-only"),
+                      "Adam under the square-root rule for eta and eps with the betas kept (eta -> sqrt(k) eta, "
+                      "eps -> eps/sqrt(k))", negative_of="sqrt-scaling")
+sgd_negative = rule_claim("sqrt-scaling-sgd-neg", "sgd", cs.sde.ScalingRule(0.75, name="kappa^0.75-for-sgd"),
+                          "SGD under the rule eta -> k^0.75 eta (between the square-root and linear rules)",
                           negative_of="sqrt-scaling-sgd")
