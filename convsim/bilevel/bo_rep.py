@@ -50,6 +50,7 @@ class BOREP(BilevelMethod):
     periodic_steps: int = 5      # lower steps every I iterations afterwards
     inner_step: float = 0.5      # lower-level SGD step
     linear_step: float = 0.5     # ν
+    normalize: bool = True       # x moves by η m/‖m‖ (Algorithm 1); False: x − η m (for mutation tests)
 
     name = "bo-rep"
     description = "normalized-momentum hypergradient method with refined, periodically updated lower variable"
@@ -75,5 +76,5 @@ class BOREP(BilevelMethod):
         v = v - self.linear_step * (oracle.hvp_yy(x, y, v) - gy)
         hg = gx - oracle.cross_xy(x, y, v)
         m = self.beta * state.m + (1.0 - self.beta) * hg
-        norm = array_namespace(m).sqrt(sum_sq(m))[:, None]
-        return BOREPState(x - self.lr(t) * m / (norm + 1e-30), y, v, m, hg, x)
+        direction = m / (array_namespace(m).sqrt(sum_sq(m))[:, None] + 1e-30) if self.normalize else m
+        return BOREPState(x - self.lr(t) * direction, y, v, m, hg, x)

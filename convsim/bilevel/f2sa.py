@@ -152,8 +152,10 @@ class F2SAMomentumState(NamedTuple):
 class F2SAMomentum(F2SA):
     """Algorithm 2 of arXiv:2301.10945: F2SA with STORM-type momentum estimators (T = 1).
 
-    ``eta0``: the momentum weight is η_k = min(1, c_η γ_k) — a recursive average on the time
-    scale of the fast variable (the paper's exact constant for η_k was not available to us).
+    ``eta0``: the momentum weight is η_k = min(1, c_η γ_k²) — STORM's weight ∝ (step)² on the time
+    scale of the fast variable (the paper's rule for η_k was not available to us: only the
+    recursion of Appendix "Main Results for Algorithm 2" was read).  ``eta0`` so large that
+    η_k = 1 switches the momentum off (the plain same-iteration estimator).
     """
 
     alpha: Schedule = power_decay(0.3, 3 / 5, 10.0)
