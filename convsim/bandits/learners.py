@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ..errors import in_range, positive
+from ..errors import in_range, positive, require
 
 
 class CountState(NamedTuple):
@@ -33,15 +33,22 @@ class _CountingLearner:
 @dataclass(frozen=True)
 class UCB1(_CountingLearner):
     """UCB1 (Auer, Cesa-Bianchi & Fischer 2002): pull each arm once, then
-    argmax_i  x̄_i + √(2 ln t / n_i), t the number of rounds played so far."""
+    argmax_i  x̄_i + bonus · √(2 ln t / n_i), t the number of rounds played so far.
 
+    ``bonus`` scales the exploration term; the paper's algorithm is ``bonus = 1`` (the
+    field exists so that a mis-scaled bonus can be planted and must be seen)."""
+
+    bonus: float = 1.0
     name = "ucb1"
+
+    def __post_init__(self):
+        in_range("bonus", self.bonus, 0.0, math.inf)
 
     def select(self, state, rng, t, xp):
         K = state.counts.shape[1]
         if t < K:
             return xp.full((state.counts.shape[0],), t, dtype=xp.int64)
-        index = state.sums / state.counts + xp.sqrt(2.0 * math.log(t) / state.counts)
+        index = state.sums / state.counts + self.bonus * xp.sqrt(2.0 * math.log(t) / state.counts)
         return xp.argmax(index, axis=1)
 
 
@@ -68,15 +75,23 @@ class MOSS(_CountingLearner):
 @dataclass(frozen=True)
 class KLUCB(_CountingLearner):
     """KL-UCB for Bernoulli rewards (Garivier & Cappé 2011): after one pull each, the index is
-    max{q ∈ [x̄_i, 1] : n_i · KL(x̄_i, q) ≤ ln t + c ln ln t}, found by bisection."""
+    max{q ∈ [x̄_i, 1] : n_i · d(x̄_i, q) ≤ ln t + c ln ln t}, found by bisection.
+
+    ``divergence="bernoulli"`` (the paper's) takes d = KL(Bernoulli(p) ‖ Bernoulli(q));
+    ``"gaussian"`` takes d = 2(q − p)², Pinsker's lower bound on it, whose index is the closed
+    form x̄_i + √((ln t + c ln ln t)/(2 n_i)) — a UCB1-type bonus, which is not asymptotically optimal on
+    Bernoulli arms whose means are away from ½ (KL > 2Δ² there)."""
 
     c: float = 0.0
     iterations: int = 32
+    divergence: str = "bernoulli"
     name = "kl-ucb"
 
     def __post_init__(self):
         in_range("c", self.c, 0.0, math.inf)
         positive("iterations", self.iterations, integer=True)
+        require(self.divergence in ("bernoulli", "gaussian"),
+                f"unknown divergence {self.divergence!r}; use 'bernoulli' or 'gaussian'")
 
     def select(self, state, rng, t, xp):
         R, K = state.counts.shape
@@ -84,6 +99,8 @@ class KLUCB(_CountingLearner):
             return xp.full((R,), t, dtype=xp.int64)
         n, mean = state.counts, state.sums / state.counts
         budget = (math.log(t) + (self.c * math.log(math.log(t)) if t > math.e else 0.0)) / n
+        if self.divergence == "gaussian":
+            return xp.argmax(mean + xp.sqrt(0.5 * budget), axis=1)
         lo, hi = mean, xp.ones_like(mean)
         for _ in range(self.iterations):  # KL(mean, q) increases in q on [mean, 1]
             mid = 0.5 * (lo + hi)
@@ -120,15 +137,25 @@ class EpsilonGreedy(_CountingLearner):
 @dataclass(frozen=True)
 class ThompsonBernoulli(_CountingLearner):
     """Thompson sampling for Bernoulli rewards (Thompson 1933; Agrawal & Goyal 2012): draw
-    θ_i ~ Beta(a + S_i, b + F_i) for every arm and pull argmax θ_i."""
+    θ_i ~ Beta(a + S_i, b + F_i) for every arm and pull argmax θ_i.
+
+    ``update_every = k`` lets the posterior absorb only the rewards of rounds t ≡ 0 (mod k);
+    the algorithm is k = 1 (the field exists so that a skipped update can be planted)."""
 
     a: float = 1.0
     b: float = 1.0
+    update_every: int = 1
     name = "thompson"
 
     def __post_init__(self):
         in_range("a", self.a, 0.0, math.inf, closed_low=False)
         in_range("b", self.b, 0.0, math.inf, closed_low=False)
+        positive("update_every", self.update_every, integer=True)
+
+    def update(self, state, arms, rewards, t, xp):
+        if t % self.update_every:
+            return state
+        return _CountingLearner.update(self, state, arms, rewards, t, xp)
 
     def select(self, state, rng, t, xp):
         return xp.argmax(rng.beta_of(self.a + state.sums, self.b + state.counts - state.sums), axis=1)
@@ -296,18 +323,21 @@ class TsallisINF:
     """
 
     newton_steps: int = 4
+    eta0: float = 2.0  # η_t = eta0/√t; the paper's Theorem 1 takes 2 (a field, so a mis-scaled rate can be planted)
+    importance_weighting: bool = True  # ℓ̂ = ℓ/w (the paper); False: ℓ̂ = ℓ, a dropped weight (plantable bug)
+    rewards_as_losses: bool = False  # True: ℓ = reward instead of 1 − reward, a sign bug (plantable)
     name = "tsallis-inf"
 
     def __post_init__(self):
         positive("newton_steps", self.newton_steps, integer=True)
+        positive("eta0", self.eta0)
 
     def init(self, R, K, xp, dtype):  # L̂ = 0: the first play is uniform, x = −2√K/η_1
         return TsallisState(xp.zeros((R, K), dtype=dtype), xp.full((R, K), 1.0 / K, dtype=dtype),
                             xp.full((R, 1), -2.0 * math.sqrt(K) / self.learning_rate(0), dtype=dtype))
 
-    @staticmethod
-    def learning_rate(t: int) -> float:
-        return 2.0 / math.sqrt(t + 1)  # round t + 1 of the paper (t counts from 0 here)
+    def learning_rate(self, t: int) -> float:
+        return self.eta0 / math.sqrt(t + 1)  # round t + 1 of the paper (t counts from 0 here)
 
     def weights(self, loss_estimates, eta, xp, start=None):
         """The FTRL play for cumulative loss estimates (R, K) and learning rate η (and its x)."""
@@ -342,9 +372,13 @@ class TsallisINF:
         w = state.weights
         hot = _one_hot(xp, arms, w.shape[1], w.dtype)
         w_arm = xp.sum(w * hot, axis=1)
-        loss_estimates = state.loss_estimates + hot * ((1.0 - rewards) / w_arm)[:, None]
+        loss = rewards if self.rewards_as_losses else 1.0 - rewards
+        loss_estimates = state.loss_estimates + hot * ((loss / w_arm) if self.importance_weighting else loss)[:, None]
         return TsallisState(loss_estimates, *self._solve(loss_estimates, self.learning_rate(t + 1), xp,
                                                          state.normalizer))
 
     def spec(self):
-        return {"name": self.name, "newton_steps": self.newton_steps}
+        spec = {"name": self.name, "newton_steps": self.newton_steps, "eta0": self.eta0}
+        bugs = {k: getattr(self, k) for k, default in (("importance_weighting", True), ("rewards_as_losses", False))
+                if getattr(self, k) != default}  # the paper's learner keeps its old spec (and cache key)
+        return {**spec, **bugs}

@@ -191,10 +191,14 @@ class OptimisticOMD(_Mirror):
         x_t = argmin_x ⟨M_t, x⟩ + B_ψ(x, x̂_t)/η_t,   x̂_{t+1} = argmin_x ⟨g_t, x⟩ + B_ψ(x, x̂_t)/η_t,
 
     M_{t+1} = g_t (M_1 = 0).  With ``Adaptive`` steps, η_t = min{cap, D/√(δ + Σ_{s<t}‖g_s − M_s‖²)}.
+
+    ``optimistic=False`` drops the hint (M_t = 0): then x_t = x̂_t and the learner is plain OMD
+    with the same step (the field exists so that a dropped hint can be planted).
     """
 
     step: Any
     mirror: str = "euclidean"
+    optimistic: bool = True
     name = "optimistic-omd"
 
     def __post_init__(self):
@@ -208,11 +212,13 @@ class OptimisticOMD(_Mirror):
     def update(self, state, g, t, xp, domain):
         _, z = self._descend(domain, state.z, _eta(self.step, t, state.acc, xp), g, xp)
         acc = state.acc + _sq(xp, g - state.hint)
-        x, _ = self._descend(domain, z, _eta(self.step, t + 1, acc, xp), g, xp)  # hint M_{t+1} = g_t
-        return OptimisticState(x, z, g, acc)
+        hint = g if self.optimistic else 0.0 * g  # M_{t+1} = g_t
+        x, _ = self._descend(domain, z, _eta(self.step, t + 1, acc, xp), hint, xp)
+        return OptimisticState(x, z, hint, acc)
 
     def spec(self):
-        return {"name": self.name, "mirror": self.mirror, "step": _step_spec(self.step)}
+        spec = {"name": self.name, "mirror": self.mirror, "step": _step_spec(self.step)}
+        return spec if self.optimistic else {**spec, "optimistic": False}
 
 
 class NewtonState(NamedTuple):
