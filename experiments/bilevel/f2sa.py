@@ -236,6 +236,8 @@ def _claims(regime, momentum):
         quick=quick,
         full=full,
         mutations=tuple(parent_mutations),
+        # the complexity fit needs at least 3 groups of replicas to bootstrap over
+        min_replicas=3 * max(quick["group"], full["group"]),
     )
     wrong = _NEGATIVE[momentum, regime]
     negative = claim.negative_control(

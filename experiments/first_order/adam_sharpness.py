@@ -98,11 +98,12 @@ METHODS = {
 }
 
 
-def directional_sharpness_run(problem, method, steps, replicas, xp, seed):
-    """Δᵀ H Δ / ‖Δ‖² of every step of every replica, as a Trace (H is diagonal here)."""
-    lam = xp.asarray(problem.eigenvalues)
-    oracle = Oracle(problem, ReplicaStreams(xp, seed, 0, replicas))
-    state = method.init(xp.asarray(np.tile(problem.initial_point(), (replicas, 1))))
+def directional_sharpness_run(problem, method, steps, replicas, xp, seed, dtype="float64"):
+    """Δᵀ H Δ / ‖Δ‖² of every step of every replica, as a Trace (H is diagonal here), in ``dtype``."""
+    dt = cs.backend.dtype_of(xp, dtype)
+    lam = xp.asarray(problem.eigenvalues, dtype=dt)
+    oracle = Oracle(problem, ReplicaStreams(xp, seed, 0, replicas, dtype))
+    state = method.init(xp.asarray(np.tile(problem.initial_point(), (replicas, 1)), dtype=dt))
     out = np.empty((replicas, steps))
     for t in range(steps):
         before = method.point(state)
@@ -125,7 +126,7 @@ def experiment(s, ctx, exact=False):
         config = {"experiment": "directional-sharpness", "problem": problem.spec(), "method": method.spec(),
                   "steps": s["steps"], "replicas": replicas}
         runs[name] = ctx.cached(config, lambda m=method: directional_sharpness_run(problem, m, s["steps"], replicas,
-                                                                                   xp, ctx.seed))
+                                                                                   xp, ctx.seed, ctx.dtype))
     return runs
 
 
