@@ -615,8 +615,8 @@ def cmd_report(args) -> int:
         est = f"{e['estimate']:.4g}" if isinstance(e.get("estimate"), float) else ""
         claimed = f"{e['claimed']:.4g}" if isinstance(e["claimed"], float) else e["claimed"]
         flag = " **loose**" if r["loose"] else " **far**" if r["far_control"] else ""
-        panel = panels.get(f"{r['id']}@{key}")
-        caught = _panel_cell(panel)
+        panel, panel_key = _panel_for(panels, r["id"], key)
+        caught = _panel_cell(panel) + ("" if panel is None or panel_key == key else f" ({panel_key})")
         rows.append(f"| {r['id']} | {r['family']} | {r['expected']} | **{r['verdict']}** | {est} | {ci} | "
                     f"{claimed} | {_tight_text(r['tightness'])}{flag} | {caught} | {e['replicas']} ({e['diverged']}) | "
                     f"{r['seconds']} |")
@@ -636,8 +636,10 @@ def cmd_report(args) -> int:
                  f"{'Margin' if r['negative_of'] else 'Tightness'}: {_tight_text(r['tightness'])}"
                  + (" (loose: no sharp companion)" if r["loose"] else "")
                  + (f"; sharpens `{r['sharpens']}`" if r.get("sharpens") else "") + ".", ""]
-        panel = panels.get(f"{r['id']}@{key}")
+        panel, panel_key = _panel_for(panels, r["id"], key)
         if panel:
+            if panel_key != key:
+                rows += [f"Mutation panel at {panel_key} settings (no {key}-settings panel in this folder):", ""]
             rows += ["| mutation | expect | verdict | caught |", "|---|---|---|---|"]
             rows += [f"| {m['name']} | {m['expect']}{' (' + m['why'] + ')' if m['why'] else ''} | {m['verdict']} | "
                      f"{'yes' if m['caught'] else 'no'}{' — ' + m['error'] if m['error'] else ''} |"
@@ -655,6 +657,14 @@ def cmd_report(args) -> int:
     else:
         print(f"wrote {path}")
     return _exit_code(records)
+
+
+def _panel_for(panels: dict, claim_id: str, key: str):
+    """The claim's mutation panel at these settings, else at the other ones (the report says which)."""
+    for k in (key, "full" if key == "quick" else "quick"):
+        if f"{claim_id}@{k}" in panels:
+            return panels[f"{claim_id}@{k}"], k
+    return None, None
 
 
 def _panel_cell(panel) -> str:
