@@ -376,9 +376,13 @@ def _claims_in(path: Path) -> list[Claim]:
         except Exception as exc:
             del sys.modules[name]
             raise ConvsimError(f"cannot load claim file {path}: {type(exc).__name__}: {exc}") from None
-    found = [v for v in vars(sys.modules[name]).values() if isinstance(v, Claim)]
+    module = sys.modules[name]
+    found = [v for v in vars(module).values() if isinstance(v, Claim)]
+    file_reason = getattr(module, "NEEDS_FLOAT64", "")  # a file whose claims are decided in float64 only
     for c in found:
         c.module = str(path)
+        if file_reason and not c.needs_float64:
+            c.needs_float64 = file_reason
     return found
 
 

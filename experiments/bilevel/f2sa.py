@@ -61,6 +61,8 @@ from convsim.bilevel import exact
 from convsim.bilevel.f2sa import CLAIMED_EXPONENT, F2SA, MOMENTUM_REGIMES, REGIMES, F2SAMomentum
 from convsim.schedules import power_decay
 
+NEEDS_FLOAT64 = "the exact companions compare with recursions at rtol 1e-6, below float32 rounding, and the near-miss controls are resolved on the float64 sample only"
+
 SOURCE = cs.Source("A Fully First-Order Method for Stochastic Bilevel Optimization (Kwon, Kwon, Wright, Nowak)",
                    "2301.10945", "abstract rates; Algorithm 1 (F2SA) and Algorithm 2 (momentum) with their corollaries")
 

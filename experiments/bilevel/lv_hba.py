@@ -51,6 +51,8 @@ from convsim import mutations as mu
 from convsim.bilevel import FlatLowerCoupledBilevel
 from convsim.bilevel.lv_hba import LVHBA, coupled_residual
 
+NEEDS_FLOAT64 = "lv-hba-exact compares the run with the written-out iterates at rtol 1e-6, below float32 rounding"
+
 SOURCE = cs.Source("Constrained Bi-Level Optimization: Proximal Lagrangian Value Function Approach and Hessian-free "
                    "Algorithm (Yao, Yu, Zeng, Zhang)", "2401.16164",
                    "Algorithm 1 (authors' code); Theorem 3.1 (best rate O(K^-1/4) at p = 1/4, as restated in review)")

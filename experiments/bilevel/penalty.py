@@ -59,6 +59,8 @@ from convsim.bilevel import exact
 from convsim.bilevel.penalty import PenaltyMethod, quadratic_penalty
 from convsim.engine.trace import Series
 
+NEEDS_FLOAT64 = "the exact companions compare with closed forms at rtol 1e-3 to 1e-6, below float32 rounding of the penalty terms"
+
 SOURCE = cs.Source("On Penalty Methods for Nonconvex Bilevel Optimization and First-Order Stochastic "
                    "Approximation (Kwon, Kwon, Wright, Nowak)", "2309.01753",
                    "landscape results (O(sigma)-closeness of psi_sigma) and the deterministic O(eps^-3) "

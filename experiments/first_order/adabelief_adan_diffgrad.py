@@ -62,6 +62,8 @@ import numpy as np
 import convsim as cs
 from convsim import mutations as mu
 
+NEEDS_FLOAT64 = "the recursion companion compares with the papers' recursions at rtol 1e-6, below float32 rounding"
+
 ADABELIEF = cs.Source("AdaBelief Optimizer: Adapting Stepsizes by the Belief in Observed Gradients", "2010.07468",
                       "convex online regret O(sqrt T) with step alpha/sqrt t (Sec. 2 convergence analysis; "
                       "constants not read); also diffGrad (arXiv 1909.11015) regret bound and Adan")

@@ -51,6 +51,8 @@ from convsim import mutations as mu
 from convsim.methods import Oracle
 from convsim.random import ReplicaStreams
 
+NEEDS_FLOAT64 = "the recursion companion compares every step's sharpness with the published recursions at rtol 1e-6, below float32 rounding"
+
 SOURCE = cs.Source("Toward Understanding Why Adam Converges Faster Than SGD for Transformers", "2306.00204",
                    "Sec. 3-4, directional sharpness of the update (empirical)")
 

@@ -30,6 +30,8 @@ import numpy as np
 import convsim as cs
 from convsim import mutations as mu
 
+NEEDS_FLOAT64 = "the bound is attained at t = 0 and the exact companion is checked at rtol 1e-6: float32 rounding of x0 alone exceeds both"
+
 SOURCE = cs.Source("Handbook of Convergence Theorems for (Stochastic) Gradient Methods", "2301.11235", "Theorem 3.6")
 
 

@@ -46,6 +46,8 @@ import numpy as np
 import convsim as cs
 from convsim import mutations as mu
 
+NEEDS_FLOAT64 = "the level companion's 5% band is resolved on the float64 sample; float32 draws other random numbers and leaves it unresolved"
+
 SOURCE = cs.Source("Revisiting the Last-Iterate Convergence of Stochastic Gradient Methods (Liu & Zhou)", "2312.08531",
                    "last-iterate O(log T/sqrt T) rate for Lipschitz convex functions (as stated in the abstract); "
                    "classical form: Shamir & Zhang, arXiv:1212.1824")

@@ -37,6 +37,8 @@ import convsim as cs
 from convsim import exact as cx
 from convsim import mutations as mu
 
+NEEDS_FLOAT64 = "the exact companion is checked at rtol 1e-6, below float32 rounding"
+
 SOURCE = cs.Source(
     "A Fast Iterative Shrinkage-Thresholding Algorithm for Linear Inverse Problems (Beck & Teboulle)",
     "", "Theorem 4.4", venue="SIAM J. Imaging Sciences 2(1), 2009; seed paper: Tran-Dinh & van Dijk, arXiv:2212.09413",

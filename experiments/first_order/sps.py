@@ -54,6 +54,8 @@ import numpy as np
 import convsim as cs
 from convsim import mutations as mu
 
+NEEDS_FLOAT64 = "Polyak steps divide by f_i(x) - f_i* -> 0 under interpolation: below ~1e-7 that ratio is float32 rounding noise"
+
 LOIZOU = cs.Source("Stochastic Polyak Step-size for SGD: An Adaptive Learning Rate for Fast Convergence",
                    "2002.10542", "Thm 3.1 (SPS_max, c = 1/2, interpolation, strongly convex)")
 PSPS_SOURCE = cs.Source("Stochastic Gradient Descent with Preconditioned Polyak Step-size", "2310.02093",

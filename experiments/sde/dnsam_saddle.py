@@ -44,6 +44,8 @@ import convsim as cs
 from convsim import mutations as mu
 from convsim.problems.base import Problem
 
+NEEDS_FLOAT64 = "the near-miss control's factor is resolved on the float64 sample; float32 draws other random numbers"
+
 SOURCE = cs.Source("An SDE for Modeling SAM: Theory and Insights", "2301.08203",
                    "Sec. 4: SAM (DNSAM SDE) is attracted to saddle points")
 

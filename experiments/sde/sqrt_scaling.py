@@ -42,6 +42,8 @@ import numpy as np
 import convsim as cs
 from convsim import mutations as mu
 
+NEEDS_FLOAT64 = "the scaling-rule exponents are resolved to their tolerance on the float64 sample only"
+
 SOURCE = cs.Source("On the SDEs and Scaling Rules for Adaptive Gradient Algorithms", "2205.10287",
                    "Sec. 5: square-root scaling rule for RMSprop/Adam; linear scaling rule for SGD")
 
