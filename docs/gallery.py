@@ -15,7 +15,9 @@ def _recorded() -> dict:
         stored = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
-    return {k.split("@")[0]: v for k, v in stored.items() if k.endswith("@full")}
+    quick = {k.split("@")[0]: v for k, v in stored.items() if k.endswith("@quick")}
+    full = {k.split("@")[0]: v for k, v in stored.items() if k.endswith("@full")}
+    return {**quick, **full}  # full settings where they were run
 
 
 def write(srcdir: Path) -> Path:
@@ -27,7 +29,7 @@ def write(srcdir: Path) -> Path:
     figures.mkdir(parents=True, exist_ok=True)
     lines = ["# Claim gallery", "",
              f"Every claim of the catalogue ({len(found)}, with their negative controls), by family, with the verdict "
-             "of the committed full-settings run (`figures/`).", ""]
+             "of the committed runs (`figures/`; full settings where they were run, else quick).", ""]
     for family in claims.FAMILIES:
         members = [c for c in found.values() if c.family == family]
         if not members:
@@ -45,7 +47,8 @@ def write(srcdir: Path) -> Path:
                                                         for m in c.mutations) + ".", ""]
             r = recorded.get(c.id)
             if r:
-                lines += [f"**Verdict.** {r['verdict']}: {r['evidence']['reason']}", ""]
+                where = "quick" if r.get("quick") else "full"
+                lines += [f"**Verdict ({where} settings).** {r['verdict']}: {r['evidence']['reason']}", ""]
             png = ROOT / "figures" / f"{c.id}.png"
             if png.exists():
                 shutil.copy(png, figures / png.name)
