@@ -563,8 +563,10 @@ def _verdict_line(r: dict, width: int) -> str:
     mark = "ok  " if r["as_expected"] else "FAIL"
     flag = " [loose]" if r["loose"] else " [far control]" if r["far_control"] else ""
     what = "margin" if r["negative_of"] else "tightness"
+    e = r["evidence"]
+    excluded = f"; {e['diverged']} of {e['replicas']} replicas diverged (excluded)" if e.get("diverged") else ""
     return (f"{mark} {r['id']:<{width}} {r['verdict']:<12} (expected {r['expected']}) {r['seconds']:7.2f}s  "
-            f"{r['evidence']['reason']}; {what} {_tight_text(r['tightness'])}{flag}")
+            f"{e['reason']}{excluded}; {what} {_tight_text(r['tightness'])}{flag}")
 
 
 def _id_width(args) -> int:
