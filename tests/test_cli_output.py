@@ -44,3 +44,21 @@ def test_concurrent_runs_into_one_folder_keep_every_record(tmp_path):
     assert all(p.wait(timeout=300) == 0 for p in procs)
     stored = json.loads((tmp_path / "verdicts.json").read_text())
     assert {f"{i}@quick" for i in ids} <= set(stored)
+
+
+def test_chunk_size_from_the_cli_leaves_the_verdict_unchanged(capsys, tmp_path):
+    base = ["verify", "sgd-decreasing", "--quick", "--no-figures", "--format", "json"]
+    main(base + ["--out", str(tmp_path / "a")])
+    a = json.loads(capsys.readouterr().out)[0]
+    main(base + ["--out", str(tmp_path / "b"), "--chunk-size", "64"])
+    b = json.loads(capsys.readouterr().out)[0]
+    assert a["evidence"] == b["evidence"]
+
+
+def test_the_text_line_says_how_many_replicas_were_excluded():
+    from convsim.cli import _verdict_line
+
+    r = {"id": "x", "verdict": "consistent", "expected": "consistent", "as_expected": True, "seconds": 1.0,
+         "negative_of": None, "loose": False, "far_control": False, "tightness": None, "error": None,
+         "evidence": {"reason": "fine", "diverged": 3, "replicas": 256}}
+    assert "3 of 256 replicas diverged (excluded)" in _verdict_line(r, 4)
