@@ -360,6 +360,13 @@ def _verify_one(job: _Job, claim_id: str, ctx=None) -> dict:
             **_table_fields(outcome, list(ctx.runs_used), job.versions)}
 
 
+def _serially(fn, job: _Job, ctx, chosen, bar):
+    """``fn(job, id, ctx)`` claim by claim in this process, naming each on the progress bar."""
+    for c in chosen:
+        bar.set_description(c.id)
+        yield c.id, fn(job, c.id, ctx)
+
+
 def _run_group(fn, job: _Job, ids: tuple) -> list:
     _die_once_for_tests()
     ctx = job.context()  # one context per group: a control reuses its claim's run from the store
@@ -497,8 +504,8 @@ def _run(args):
             results = _in_parallel(_verify_one, job, _groups(claims, [c.id for c in chosen]), args.jobs,
                                    args.scheduler)
         else:
-            ctx = dataclasses.replace(job, progress=interactive).context()
-            results = ((c.id, _verify_one(job, c.id, ctx)) for c in chosen if not bar.set_description(c.id))
+            results = _serially(_verify_one, job, dataclasses.replace(job, progress=interactive).context(),
+                                chosen, bar)
         for claim_id, record in results:
             if record is None:  # its workers died twice
                 record = _died_record(claims[claim_id], job)
@@ -750,8 +757,7 @@ def cmd_mutate(args) -> int:
     if args.jobs > 1 or args.scheduler:
         results = _in_parallel(_mutate_one, job, _groups(claims, [c.id for c in chosen]), args.jobs, args.scheduler)
     else:
-        ctx = job.context()
-        results = ((c.id, _mutate_one(job, c.id, ctx)) for c in chosen if not bar.set_description(c.id))
+        results = _serially(_mutate_one, job, job.context(), chosen, bar)
     records = []
     try:
         for claim_id, r in results:
