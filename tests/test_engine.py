@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -79,3 +81,26 @@ def test_progress_bar_is_off_by_default_and_does_not_change_results(capsys):
     b = cs.simulate(p, cs.methods.SGD(0.1), 50, 4, progress=True)
     np.testing.assert_array_equal(a.metrics["dist_sq"], b.metrics["dist_sq"])
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("x0_rows", [False, True])
+def test_iterates_are_c_contiguous_and_writable(dtype, x0_rows):
+    """A broadcast start would make column-major (or stride-0, read-only) iterates: every pass slow."""
+    seen = []
+
+    @dataclasses.dataclass(frozen=True)
+    class Probe(cs.methods.SGD):
+        def init(self, x0):
+            seen.append((x0.flags.c_contiguous, x0.flags.writeable, x0.dtype))
+            return super().init(x0)
+
+        def step(self, state, oracle, t):
+            out = super().step(state, oracle, t)
+            seen.append((out.x.flags.c_contiguous, True, out.x.dtype))
+            return out
+
+    p = cs.problems.Quadratic(cs.spectra.geometric(30, 1.0, 0.1), noise=cs.noise.Gaussian(0.1))
+    x0 = np.ones((200, 30)) if x0_rows else None
+    cs.simulate(p, Probe(0.1), 5, 200, dtype=dtype, chunk_size=64, x0=x0, threads=1)
+    assert len(seen) == 4 * 6 and all(c and w and dt == np.dtype(dtype) for c, w, dt in seen)

@@ -1,8 +1,10 @@
 """The simulation engine: batched runs, checkpoints, sweeps."""
 
 from .checkpoints import checkpoints
-from .simulate import BUILTIN_METRICS, simulate
-from .sweep import Sweep, sweep
+from .batched import NotBatchable
+from .simulate import BUILTIN_METRICS, default_threads, run_chunks, simulate, simulate_points
+from .sweep import Experiment, Sweep, sweep
 from .trace import Series, Trace
 
-__all__ = ["simulate", "checkpoints", "sweep", "Sweep", "Trace", "Series", "BUILTIN_METRICS"]
+__all__ = ["simulate", "simulate_points", "checkpoints", "sweep", "Sweep", "Experiment", "Trace", "Series",
+           "BUILTIN_METRICS", "NotBatchable", "default_threads", "run_chunks"]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import copy
+import os
 import platform
+import threading
 import time
 from typing import Callable, Mapping
 
@@ -16,6 +19,7 @@ from ..errors import ConvsimError, finite_array, positive, require
 from ..methods.base import Method, Oracle
 from ..problems.base import Problem
 from ..random import BLOCK, ReplicaStreams
+from .batched import MethodGroups, SharedStreams
 from .checkpoints import checkpoints
 from .memory import require_memory
 from .trace import Trace
@@ -29,10 +33,15 @@ BUILTIN_METRICS: dict[str, tuple[str, MetricFn]] = {
     "value": ("f(x)", lambda p, x: p.value(x)),
 }
 
-CHUNK_BYTES = {"numpy": 2**19, "array_api_strict": 2**19, "cupy": 256 * 2**20}
+THREADED_BACKENDS = ("numpy", "array_api_strict")
+"""Backends whose chunks run on a thread pool by default (CPU arrays)."""
+
+CHUNK_BYTES = {"numpy": 2**19, "array_api_strict": 2**19, "torch": 2**22, "cupy": 256 * 2**20,
+               "torch-cuda": 256 * 2**20}
 """Default size of one chunk's iterate array.  On the CPU a chunk that fits in cache makes
 every elementwise pass of a step cheap next to the sampler (measured in
-benchmarks/throughput.py); on a GPU large chunks keep the kernels busy."""
+benchmarks/throughput.py); eager torch pays more per operation, so its chunks are larger;
+on a GPU large chunks keep the kernels busy."""
 
 
 def sum_sq(v):
@@ -83,7 +92,7 @@ def _resolve_metrics(problem: Problem, metrics) -> dict[str, MetricFn]:
 def chunk_rows(replicas: int, dim: int, itemsize: int, chunk_size, backend: str) -> int:
     """Replicas per chunk: whole blocks of 64, sized to the cache (CPU) or to keep a GPU busy, unless given."""
     if chunk_size is None:
-        chunk_size = max(1, CHUNK_BYTES[backend] // max(1, dim * itemsize))
+        chunk_size = max(1, CHUNK_BYTES.get(backend, CHUNK_BYTES["numpy"]) // max(1, dim * itemsize))
     chunk_size = positive("chunk_size", chunk_size, integer=True)
     chunk_size = max(BLOCK, chunk_size // BLOCK * BLOCK)  # whole random-stream blocks
     return min(chunk_size, -(-replicas // BLOCK) * BLOCK)
@@ -101,9 +110,92 @@ def run_versions(backend: str) -> dict:
     return v
 
 
+def default_threads(backend: str = "numpy", executor=None) -> int:
+    """Threads a local run uses by default: the cores this process may run on (``os.sched_getaffinity``),
+    or the environment's ``CONVSIM_THREADS`` (worker processes that share the cores set it to 1);
+    1 when an executor distributes the chunks or on a backend with its own parallelism (torch, GPUs)."""
+    if executor is not None or backend not in THREADED_BACKENDS:
+        return 1
+    if os.environ.get("CONVSIM_THREADS"):
+        return positive("CONVSIM_THREADS", int(os.environ["CONVSIM_THREADS"]), integer=True)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def resolve_threads(threads, backend: str, executor) -> int:
+    if threads is None:
+        return default_threads(backend, executor)
+    threads = positive("threads", threads, integer=True)
+    require(executor is None or threads == 1, "give either an executor or threads > 1, not both")
+    return threads
+
+
+class _SingleThreadedBLAS:
+    """BLAS limited to one thread while any chunk of a run computes (a reentrant, thread-safe count).
+
+    Chunks bring their own parallelism, and a BLAS whose thread count changes with the load can
+    split a product differently and change its last bits: with the limit, the numbers do not
+    depend on the chunk size, the thread count or other runs.  Needs threadpoolctl (without it
+    BLAS keeps its own threads; only matrix-product problems such as rotated quadratics call it).
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._limiter = None
+        self._controller = None
+
+    def __enter__(self):
+        with self._lock:
+            if self._depth == 0:
+                self._limiter = self._limit()
+            self._depth += 1
+
+    def __exit__(self, *exc):
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0 and self._limiter is not None:
+                self._limiter.restore_original_limits()
+                self._limiter = None
+
+    def _limit(self):
+        if self._controller is None:
+            try:
+                from threadpoolctl import ThreadpoolController
+            except ImportError:
+                self._controller = False
+            else:
+                self._controller = ThreadpoolController()  # scanning the loaded libraries once costs ~6 ms
+        return self._controller.limit(limits=1, user_api="blas") if self._controller else None
+
+
+blas_single_threaded = _SingleThreadedBLAS()
+
+
+def run_chunks(work: Callable[[int, int], object], replicas: int, chunk: int, threads: int = 1) -> list:
+    """``[(lo, work(lo, count)) ...]`` for the chunks ``[lo, lo + count)`` of ``replicas`` rows, in order.
+
+    With ``threads > 1`` the chunks run concurrently on a thread pool (NumPy's samplers and ufuncs
+    release the GIL); since every chunk owns its random streams the results are those of the serial
+    loop.  ``work`` must not share mutable host state between chunks (give each call its own copies)
+    and should hold :data:`blas_single_threaded` while it computes.
+    The engine's row runner; the other simulators can run their chunks through it too."""
+    ranges = [(lo, min(chunk, replicas - lo)) for lo in range(0, replicas, chunk)]
+    threads = min(int(threads), len(ranges))
+    if threads <= 1:
+        return [(lo, work(lo, n)) for lo, n in ranges]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="convsim") as pool:
+        futures = [(lo, pool.submit(work, lo, n)) for lo, n in ranges]
+        return [(lo, f.result()) for lo, f in futures]
+
+
 def simulate(problem: Problem, method: Method, steps: int, replicas: int = 1, *, record="log", metrics=None,
              seed: int = 0, backend: str = "numpy", dtype: str = "float64", chunk_size: int | None = None,
-             x0=None, progress: bool = False, executor=None) -> Trace:
+             x0=None, progress: bool = False, executor=None, threads: int | None = None) -> Trace:
     """Run ``replicas`` independent copies of ``method`` on ``problem`` for ``steps`` steps.
 
     Metrics are evaluated only at the checkpoints given by ``record`` (see
@@ -113,18 +205,54 @@ def simulate(problem: Problem, method: Method, steps: int, replicas: int = 1, *,
     memory; the result does not depend on the chunk size.  Replicas whose metrics
     become non-finite are marked diverged (``Trace.diverged_at``).
 
+    ``threads`` chunks run at once on a thread pool (default: the usable cores on the CPU
+    backends, see :func:`default_threads`); the Trace is the serial one, bit for bit.  Each
+    chunk gets its own copy of the method; the problem and metric functions are shared, so
+    they must not keep mutable host state between calls (device caches of constants are fine).
+
     ``executor`` (a ``concurrent.futures`` executor, or a ``dask.distributed.Client``) runs
     the chunks on its workers instead: each returns only its rows of the metrics at the
     checkpoints, and the Trace is the one a local run gives, bit for bit (random streams
     belong to blocks of 64 replicas, never to a worker).  A process pool pickles its
     arguments: give metrics by name or as module-level functions (Dask also takes lambdas).
     """
-    require(isinstance(problem, Problem), f"expected a convsim Problem, got {type(problem).__name__}")
     require(isinstance(method, Method), f"expected a convsim Method, got {type(method).__name__}")
+    return _simulate(problem, method, steps, replicas, record=record, metrics=metrics, seed=seed, backend=backend,
+                     dtype=dtype, chunk_size=chunk_size, x0=x0, progress=progress, executor=executor,
+                     threads=threads)[0]
+
+
+def simulate_points(problem: Problem, methods, steps: int, replicas: int = 1, **options) -> list[Trace]:
+    """``[simulate(problem, m, steps, replicas, **options) for m in methods]`` as ONE batched run.
+
+    The methods must be of one kind and differ only in numeric hyperparameters (step sizes,
+    momenta, schedule constants): the G points then run as G·R rows, every random number is
+    drawn once and shared by the G points (they have the same seed), and each hyperparameter
+    is a value per group of rows (:mod:`convsim.engine.batched`).  Every Trace equals the
+    point's own run bit for bit; :class:`~convsim.engine.batched.NotBatchable` is raised when
+    that cannot be guaranteed (the caller then runs the points one by one, as ``sweep`` does).
+    """
+    methods = list(methods)
+    require(bool(methods) and all(isinstance(m, Method) for m in methods), "simulate_points needs convsim Methods")
+    groups = MethodGroups.of(methods)
+    if not groups.leaves:  # the same method G times: one run, G copies of its Trace
+        trace = simulate(problem, methods[0], steps, replicas, **options)
+        return [copy.deepcopy(trace) for _ in methods]
+    traces = _simulate(problem, groups, steps, replicas, **options)
+    for trace, m in zip(traces, methods):
+        trace.meta["method"] = m.spec()
+    return traces
+
+
+def _simulate(problem, method, steps, replicas, *, record="log", metrics=None, seed=0, backend="numpy",
+              dtype="float64", chunk_size=None, x0=None, progress=False, executor=None, threads=None) -> list[Trace]:
+    """The run of :func:`simulate` (a Method) or :func:`simulate_points` (MethodGroups: a Trace per group)."""
+    require(isinstance(problem, Problem), f"expected a convsim Problem, got {type(problem).__name__}")
     replicas = positive("replicas", replicas, integer=True)
     require(isinstance(seed, (int, np.integer)) and seed >= 0, f"seed must be a non-negative integer, got {seed!r}")
     xp = namespace(backend)
-    dt = dtype_of(xp, dtype)
+    dtype_of(xp, dtype)
+    threads = resolve_threads(threads, backend_name(xp), executor)
     grid = checkpoints(steps, record)
     steps = int(grid[-1])
     metric_fns = _resolve_metrics(problem, metrics)
@@ -132,66 +260,93 @@ def simulate(problem: Problem, method: Method, steps: int, replicas: int = 1, *,
     start_point = finite_array("x0", problem.initial_point() if x0 is None else x0)
     require(start_point.shape in ((d,), (replicas, d)),
             f"x0 must have shape ({d},) or ({replicas}, {d}), got {start_point.shape}")
-    chunk = chunk_rows(replicas, d, np.dtype(dtype).itemsize, chunk_size, backend_name(xp))
-    # host results (float64) plus a chunk's iterates, state and temporaries (about 16 copies)
-    require_memory(8.0 * replicas * grid.size * len(metric_fns) + 16.0 * chunk * d * np.dtype(dtype).itemsize,
-                   f"a run of {replicas} replicas x {grid.size} checkpoints x {len(metric_fns)} metrics (d = {d})")
+    G = method.groups if isinstance(method, MethodGroups) else 1
+    itemsize = np.dtype(dtype).itemsize
+    chunk = chunk_rows(replicas, d * G, itemsize, chunk_size, backend_name(xp))  # G·chunk rows in flight
+    # host results (float64) plus a chunk's iterates, state and temporaries (about 16 copies) per thread
+    require_memory(8.0 * G * replicas * grid.size * len(metric_fns) + 16.0 * threads * G * chunk * d * itemsize,
+                   f"a run of {G * replicas} replicas x {grid.size} checkpoints x {len(metric_fns)} metrics (d = {d})")
 
-    recorded = {name: np.empty((replicas, grid.size)) for name in metric_fns}
+    recorded = [{name: np.empty((replicas, grid.size)) for name in metric_fns} for _ in range(G)]
     n_chunks = -(-replicas // chunk)
+    rows_of = dict(metrics=metrics, seed=seed, backend=backend, dtype=dtype, chunk=chunk)
     began = time.perf_counter()
     if executor is None:
         bar = _progress(progress, steps * n_chunks)
-        for name, block in simulate_rows(problem, method, grid, 0, replicas, metrics=metrics, seed=seed,
-                                         backend=backend, dtype=dtype, chunk=chunk, start_point=start_point,
-                                         bar=bar).items():
-            recorded[name][:] = block
+
+        def work(lo, n):  # one chunk, with its own copy of the method's host-side state
+            own = method if threads == 1 else copy.deepcopy(method)
+            return simulate_rows(problem, own, grid, lo, n, start_point=_rows(start_point, lo, n), bar=bar, **rows_of)
+
+        results = run_chunks(work, replicas, chunk, threads)
         if bar is not None:
             bar.close()
     else:
         submit = (executor.get_executor() if hasattr(executor, "get_executor") else executor).submit
-        futures = [(lo, submit(simulate_rows, problem, method, grid, lo, min(chunk, replicas - lo), metrics=metrics,
-                               seed=seed, backend=backend, dtype=dtype, chunk=chunk,
-                               start_point=start_point if start_point.ndim == 1 else start_point[lo:lo + chunk]))
+        futures = [(lo, submit(simulate_rows, problem, method, grid, lo, min(chunk, replicas - lo),
+                               start_point=_rows(start_point, lo, chunk), **rows_of))
                    for lo in range(0, replicas, chunk)]
-        for lo, future in futures:
-            for name, block in future.result().items():
-                recorded[name][lo:lo + block.shape[0]] = block
+        results = [(lo, future.result()) for lo, future in futures]
+    for lo, rows in results:
+        for name, block in rows.items():
+            for g in range(G):
+                recorded[g][name][lo:lo + block.shape[-2]] = block[g] if G > 1 else block
     seconds = time.perf_counter() - began
 
-    diverged_at = divergence_steps(recorded, grid)
-    meta = {
-        "problem": problem.spec(), "method": method.spec(), "steps": steps, "replicas": replicas,
-        "seed": int(seed), "backend": backend, "dtype": dtype, "chunk_size": chunk,
-        "record": [int(s) for s in grid], "metrics": list(metric_fns), "seconds": seconds,
-        "versions": run_versions(backend),
-    }
-    return Trace(grid, recorded, diverged_at, problem.constants(), meta)
+    traces = []
+    for g in range(G):
+        diverged_at = divergence_steps(recorded[g], grid)
+        meta = {
+            "problem": problem.spec(), "method": (method.template if G > 1 else method).spec(), "steps": steps,
+            "replicas": replicas, "seed": int(seed), "backend": backend, "dtype": dtype, "chunk_size": chunk,
+            "record": [int(s) for s in grid], "metrics": list(metric_fns), "seconds": seconds / G,
+            "versions": run_versions(backend),
+        }
+        if threads > 1:
+            meta["threads"] = threads
+        traces.append(Trace(grid, recorded[g], diverged_at, problem.constants(), meta))
+    return traces
 
 
-def simulate_rows(problem: Problem, method: Method, grid: np.ndarray, lo: int, count: int, *, metrics, seed: int,
+def _rows(start_point, lo, n):
+    return start_point if start_point.ndim == 1 else start_point[lo:lo + n]
+
+
+def simulate_rows(problem: Problem, method, grid: np.ndarray, lo: int, count: int, *, metrics, seed: int,
                   backend: str, dtype: str, chunk: int, start_point: np.ndarray, bar=None) -> dict:
     """The metric rows (host float64, shape (count, checkpoints)) of replicas lo..lo+count-1, chunk by chunk.
 
     The unit of work of :func:`simulate`, locally or on a worker: replica r always draws from
     the stream of its block of 64, so any split into such ranges gives the same numbers.
-    ``start_point`` is one point (d,) or the rows (count, d) of these replicas."""
+    ``start_point`` is one point (d,) or the rows (count, d) of these replicas.  For
+    :class:`~convsim.engine.batched.MethodGroups` (G methods) the rows have shape (G, count, checkpoints).
+    """
     xp = namespace(backend)
     dt = dtype_of(xp, dtype)
     metric_fns = _resolve_metrics(problem, metrics)
     d = int(problem.dim)
-    out = {name: np.empty((count, grid.size)) for name in metric_fns}
+    G = method.groups if isinstance(method, MethodGroups) else 1
+    out = {name: np.empty((G, count, grid.size)) for name in metric_fns}
+    on_cpu = backend_name(xp) in THREADED_BACKENDS
     quiet = np.errstate(all="ignore") if backend_name(xp) != "cupy" else contextlib.nullcontext()
-    with quiet:
+    with quiet, (blas_single_threaded if on_cpu else contextlib.nullcontext()):
         for start in range(0, count, chunk):
             n = min(chunk, count - start)
             x_init = start_point if start_point.ndim == 1 else start_point[start:start + n]
-            x = asarray(xp, np.broadcast_to(x_init, (n, d)), dt)
-            rows = _run_chunk(problem, method, metric_fns, xp, x, ReplicaStreams(xp, seed, lo + start, n, dtype), grid,
-                              bar, check_shapes=(lo + start == 0))
+            # a C-ordered start on every backend (asarray of a broadcast view would keep its column order)
+            host = np.empty((G, n, d), dtype=np.dtype(dtype))
+            host[...] = x_init
+            x = asarray(xp, host.reshape(G * n, d), dt)
+            streams = ReplicaStreams(xp, seed, lo + start, n, dtype)
+            if G > 1:
+                chunk_method, rng = method.bind(n), SharedStreams(streams, G)
+            else:
+                chunk_method, rng = method, streams
+            rows = _run_chunk(problem, chunk_method, metric_fns, xp, x, rng, grid, bar,
+                              check_shapes=(lo + start == 0))
             for name, block in rows.items():
-                out[name][start:start + n] = block
-    return out
+                out[name][:, start:start + n] = block.reshape(G, n, grid.size)
+    return out if G > 1 else {name: v[0] for name, v in out.items()}
 
 
 def _run_chunk(problem, method, metric_fns, xp, x, rng, grid, bar, check_shapes):
