@@ -84,6 +84,11 @@ class Context:
     chunk_size: int | None = None
     runs_used: list = field(default_factory=list)
     executor: Any = None
+    threads: int | None = None
+    """Chunks a first-order run computes at once (None: the engine's default, the usable cores); a
+    worker of ``--jobs N`` takes its share of the cores.  Like the executor, no part of a result's key."""
+    runs: dict = field(default_factory=dict, repr=False)
+    """Runs of this invocation by claim file (its source digest), then by key: one file at a time (see :meth:`cached`)."""
 
     def mutate(self, obj):
         """``obj`` under this context's mutation (itself when there is none).
@@ -104,12 +109,14 @@ class Context:
         before = self.mutation_hits
         problem, method = self.mutate(problem), self.mutate(method)
         config = {"simulator": "simulate", "problem": problem, "method": method, "steps": steps, "replicas": replicas}
-        if self.chunk_size is not None:
-            kw.setdefault("chunk_size", self.chunk_size)
-        # the executor only spreads the work: it is no part of the result's key
+        self._chunking(kw)
+        # the executor and threads only spread the work: no part of the result's key
+        spread = {"executor": kw.pop("executor", self.executor)}
+        threads = kw.pop("threads", self.threads)
+        if threads is not None and spread["executor"] is None:
+            spread["threads"] = threads
         return self._cached(config, kw, lambda: simulate(problem, method, steps, replicas, backend=self.backend,
-                                                         dtype=self.dtype, progress=self.progress,
-                                                         executor=self.executor, **kw),
+                                                         dtype=self.dtype, progress=self.progress, **spread, **kw),
                             mutated=self.mutation_hits > before)
 
     def simulate_sde(self, sde, solver, x0, t1, dt, paths, **kw) -> Trace:
@@ -122,8 +129,10 @@ class Context:
         sde, solver = self.mutate(sde), self.mutate(solver)
         config = {"simulator": "sde", "sde": sde, "solver": solver, "x0": np.asarray(x0, dtype=np.float64), "t1": t1,
                   "dt": dt, "paths": paths}
+        self._chunking(kw)
+        executor = kw.pop("executor", self.executor)
         return self._cached(config, kw, lambda: simulate_sde(sde, solver, x0, t1, dt, paths, backend=self.backend,
-                                                             dtype=self.dtype, **kw),
+                                                             dtype=self.dtype, executor=executor, **kw),
                             mutated=self.mutation_hits > before)
 
     def simulate_bandit(self, env, learner, rounds, replicas, **kw) -> Trace:
@@ -136,9 +145,16 @@ class Context:
         env, learner = self.mutate(env), self.mutate(learner)
         config = {"simulator": "bandit", "environment": env, "learner": learner, "rounds": rounds,
                   "replicas": replicas}
+        self._chunking(kw)
+        executor = kw.pop("executor", self.executor)
         return self._cached(config, kw, lambda: simulate_bandit(env, learner, rounds, replicas, backend=self.backend,
-                                                                dtype=self.dtype, **kw),
+                                                                dtype=self.dtype, executor=executor, **kw),
                             mutated=self.mutation_hits > before)
+
+    def _chunking(self, kw: dict) -> None:
+        """The context's chunk size (CLI ``--chunk-size``) where a run does not set its own."""
+        if self.chunk_size is not None:
+            kw.setdefault("chunk_size", self.chunk_size)
 
     def cached(self, config: dict, run: Callable[[], Trace], **kw) -> Trace:
         """Run ``run()`` once per distinct ``config`` (what determines the result) and store it.
@@ -147,6 +163,13 @@ class Context:
         ``config`` must name everything the trace depends on (problems, methods, arrays,
         functions: all are keyed by content, see :func:`convsim.store.canonical`); the
         context's backend, dtype, claim file and ``kw`` (seed, record, ...) are added to the key.
+        A simulator that can split its replicas takes ``executor=ctx.executor`` inside ``run``,
+        never in ``kw`` (it only spreads the work).
+
+        Within one claim file a run is computed once per invocation, also under ``--no-cache``
+        (``use_cache=False``): a negative control, a sharp companion or a mutation's untouched
+        side gets a copy of the run its claim made, kept in memory until the context runs a
+        claim of another file.
         """
         kw.setdefault("seed", self.seed)
         return self._cached(config, kw, run)
@@ -161,16 +184,28 @@ class Context:
         config = {**config, "backend": self.backend, "dtype": self.dtype, "claim_source": self.claim_source,
                   "options": kw}
         key = fingerprint(config)
+        # runs are remembered for one claim file at a time (a context used outside claims keeps none)
+        memory = self.runs.get(self.claim_source) if self.claim_source else {}
+        if memory is None:
+            self.runs.clear()
+            memory = self.runs[self.claim_source] = {}
+        if key in memory:
+            trace, where = memory[key]
+            if where is not None:
+                self.runs_used.append(where)
+            return _copy(trace)
+        trace = None
         if self.store is not None and self.use_cache:
-            cached = self.store.load(key)
-            if cached is not None:
-                self.runs_used.append(str(self.store.path(key)))
-                return cached
-        trace = run()
-        if self.claim_id:
-            trace.meta["claim"] = self.claim_id
-        if self.store is not None:
-            self.runs_used.append(str(self.store.save(key, trace)))
+            trace = self.store.load(key)
+            where = None if trace is None else str(self.store.path(key))
+        if trace is None:
+            trace = run()
+            if self.claim_id:
+                trace.meta["claim"] = self.claim_id
+            where = None if self.store is None else str(self.store.save(key, trace))
+        if where is not None:
+            self.runs_used.append(where)
+        memory[key] = (_copy(trace), where)
         return trace
 
     def memo(self, config: dict, run: Callable[[], Any], **kw) -> Any:
@@ -191,6 +226,13 @@ class Context:
 
 _MEMO: dict = {}
 """Results of :meth:`Context.memo` in this process, by key."""
+
+
+def _copy(trace: Trace) -> Trace:
+    """A trace whose arrays and dictionaries are its own, as a fresh load from the store would be: an
+    experiment that edits what it is given never changes the run another claim reuses."""
+    return Trace(trace.steps.copy(), {k: v.copy() for k, v in trace.metrics.items()}, trace.diverged_at.copy(),
+                 dict(trace.constants), dict(trace.meta))
 
 
 @dataclass

@@ -195,12 +195,19 @@ def cmd_list(args) -> int:
 
 
 def cmd_methods(args) -> int:
-    from .methods import REGISTRY
+    import importlib
 
-    rows = [{"name": n, "description": c.description, "source": c.source} for n, c in REGISTRY.items()]
+    rows = []
+    for package in METHOD_PACKAGES:  # the first-order methods, then each family's own
+        registry = importlib.import_module(f"convsim.{package}").REGISTRY
+        rows += [{"name": n, "package": f"convsim.{package}", "description": c.description, "source": c.source}
+                 for n, c in registry.items()]
     width = max(len(r["name"]) for r in rows)
     _emit(args, rows, [f"{r['name']:<{width}}  {r['description']}  [{r['source']}]" for r in rows])
     return EXIT_OK
+
+
+METHOD_PACKAGES = ("methods", "zeroth_order", "distributed", "privacy")
 
 
 def cmd_problems(args) -> int:
@@ -315,6 +322,7 @@ class _Job:
     companions: frozenset
     versions: str
     progress: bool = False
+    threads: int | None = None
 
     def context(self):
         from .claims import Context
@@ -322,7 +330,7 @@ class _Job:
 
         return Context(backend=self.backend, dtype=self.dtype, seed=self.seed, replicas=self.replicas,
                        store=ResultStore(self.out), use_cache=self.use_cache, progress=self.progress,
-                       chunk_size=self.chunk_size)
+                       chunk_size=self.chunk_size, threads=self.threads)
 
 
 def _claim(claim_id: str):
@@ -412,6 +420,8 @@ def _in_parallel(fn, job: _Job, groups: list, jobs: int, scheduler: str | None =
     threads = str(max(1, (os.cpu_count() or 1) // jobs))
     saved = {k: os.environ.get(k) for k in _BLAS_THREADS}
     os.environ.update({k: threads for k in _BLAS_THREADS})  # no BLAS oversubscription in the workers
+    # nor of chunk threads: a local worker takes its share of the cores, a Dask worker one (Dask runs its own)
+    job = dataclasses.replace(job, threads=int(threads) if scheduler is None else 1)
     try:
         while pending and attempt < 2:
             attempt += 1
@@ -468,7 +478,7 @@ def _pool(jobs: int, scheduler: str | None):
     except ImportError:
         raise ConvsimError("--scheduler needs Dask: pip install 'convsim[dask]'") from None
     try:
-        client = Client(scheduler, timeout=30)
+        client = Client(scheduler)  # waits distributed.comm.timeouts.connect (Dask's default: 30 s)
     except OSError as exc:
         raise ConvsimError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     with client:

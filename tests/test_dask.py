@@ -1,14 +1,19 @@
 """Replicas and claims on a two-worker dask.distributed LocalCluster (loopback): the same numbers as one process."""
 
+import contextlib
+import io
 import json
 
 import numpy as np
 import pytest
 
 import convsim as cs
+from convsim.claims import discover
 from convsim.cli import main
+from test_parallel import ONE_PER_FAMILY, assert_same_trace, runs_of_every_simulator
 
 distributed = pytest.importorskip("distributed")
+dask = pytest.importorskip("dask")
 
 
 @pytest.fixture(scope="module")
@@ -31,19 +36,40 @@ def test_replicas_split_across_workers_give_the_local_trace(client):
     np.testing.assert_array_equal(local.diverged_at, remote.diverged_at)
 
 
-def test_claims_on_the_cluster_give_the_serial_verdicts(client, capsys, tmp_path):
-    ids = ["gd-linear", "gd-linear-neg", "stationary-cov", "ucb-log"]
+@pytest.mark.parametrize("name", sorted(runs_of_every_simulator()))
+def test_every_simulator_split_across_the_cluster_gives_the_local_trace(client, name):
+    run = runs_of_every_simulator()[name]  # 333 replicas in chunks of 64: six tasks, the last one of 13
+    assert_same_trace(run(None), run(client))
 
-    def run(*extra, out):
-        main(["verify", *ids, "--quick", "--no-figures", "--format", "json", "--out", str(out), *extra])
-        return {r["id"]: r for r in json.loads(capsys.readouterr().out)}
 
-    serial = run(out=tmp_path / "a")
-    cluster = run("--scheduler", client.scheduler.address, out=tmp_path / "b")
-    for i in ids:
-        assert serial[i]["verdict"] == cluster[i]["verdict"] and serial[i]["evidence"] == cluster[i]["evidence"]
+def _verify(argv) -> dict:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["verify", *ONE_PER_FAMILY, "--quick", "--no-figures", "--format", "json", *argv])
+    return {r["id"]: r for r in json.loads(out.getvalue())}
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    """The serial records of one claim of every family (and a control)."""
+    return _verify(["--out", str(tmp_path_factory.mktemp("serial"))])
+
+
+def test_claims_on_the_cluster_give_the_serial_verdicts(client, serial, tmp_path):
+    cluster = _verify(["--scheduler", client.scheduler.address, "--out", str(tmp_path)])
+    for i in ONE_PER_FAMILY:
+        assert serial[i]["verdict"] == cluster[i]["verdict"] and serial[i]["evidence"] == cluster[i]["evidence"], i
+
+
+def test_a_claims_replicas_split_across_the_cluster_give_its_serial_verdict(client, serial):
+    claims = discover()
+    for i in (i for i in ONE_PER_FAMILY if not claims[i].negative_of):  # every family's simulator, 64 replicas a task
+        split = claims[i].run(cs.Context(executor=client, chunk_size=64), quick=True).verdict
+        assert split.verdict == serial[i]["verdict"], i
+        assert json.loads(json.dumps(split.to_dict())) == serial[i]["evidence"], i  # as verify writes it
 
 
 def test_an_unreachable_scheduler_is_a_one_line_error(capsys, tmp_path):
-    code = main(["verify", "gd-linear", "--quick", "--out", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9"])
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        code = main(["verify", "gd-linear", "--quick", "--out", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9"])
     assert code == 2 and "Dask scheduler" in capsys.readouterr().err

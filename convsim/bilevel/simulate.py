@@ -16,6 +16,7 @@ from ..engine.trace import Trace
 from ..errors import ConvsimError, positive, require
 from ..problems.base import array_digest
 from ..random import ReplicaStreams
+from ..engine.simulate import map_rows
 from .protocol import FIRST_ORDER, KINDS, SECOND_ORDER, BilevelMethod, BilevelOracle, BilevelProblem, sum_sq
 
 MetricFn = Callable[[BilevelProblem, object], object]
@@ -62,21 +63,23 @@ def _resolve(problem, method, metrics, has_hg: bool) -> dict[str, Callable]:
 
 def simulate_bilevel(problem: BilevelProblem, method: BilevelMethod, steps: int, replicas: int = 1, *, record="log",
                      metrics=None, seed: int = 0, backend: str = "numpy", dtype: str = "float64",
-                     chunk_size: int | None = None, x0=None, y0=None) -> Trace:
+                     chunk_size: int | None = None, x0=None, y0=None, executor=None) -> Trace:
     """Run ``replicas`` copies of a bilevel ``method`` on ``problem`` for ``steps`` outer steps.
 
     Records the metrics (default: ‖∇h(x)‖², ‖y − y*(x)‖², h(x) − h* when known, and the
     hypergradient-estimate error when the state carries one) at the checkpoints of
     ``record``, plus the oracle samples used per replica by then: ``calls_<kind>`` for
     every kind used and the groups of :data:`CALL_GROUPS`.  Replicas run in chunks of
-    whole random-stream blocks; the result does not depend on the chunk size.
+    whole random-stream blocks; the result does not depend on the chunk size.  ``executor`` (a
+    ``concurrent.futures`` executor or a ``dask.distributed.Client``) runs the chunks on its
+    workers, with the Trace of a local run bit for bit (see :func:`convsim.engine.simulate.map_rows`).
     """
     require(isinstance(problem, BilevelProblem), f"expected a BilevelProblem, got {type(problem).__name__}")
     require(isinstance(method, BilevelMethod), f"expected a BilevelMethod, got {type(method).__name__}")
     replicas = positive("replicas", replicas, integer=True)
     require(isinstance(seed, (int, np.integer)) and seed >= 0, f"seed must be a non-negative integer, got {seed!r}")
     xp = namespace(backend)
-    dt = dtype_of(xp, dtype)
+    dtype_of(xp, dtype)  # an unknown dtype: a one-line error before any work
     grid = checkpoints(steps, record)
     dx, dy = problem.dim_x, problem.dim_y
     hx, hy = problem.initial_point()
@@ -87,23 +90,11 @@ def simulate_bilevel(problem: BilevelProblem, method: BilevelMethod, steps: int,
         starts.append(a)
     chunk = chunk_rows(replicas, dx + dy, np.dtype(dtype).itemsize, chunk_size, backend_name(xp))
 
-    recorded: dict[str, np.ndarray] = {}
-    calls = None
     began = time.perf_counter()
-    quiet = np.errstate(all="ignore") if backend_name(xp) != "cupy" else contextlib.nullcontext()
-    with quiet:
-        for lo in range(0, replicas, chunk):
-            count = min(chunk, replicas - lo)
-            x, y = (asarray(xp, np.broadcast_to(a if a.ndim == 1 else a[lo:lo + count], (count, a.shape[-1])), dt)
-                    for a in starts)
-            oracle = BilevelOracle(problem, ReplicaStreams(xp, seed, lo, count, dtype))
-            rows, chunk_calls = _run_chunk(problem, method, metrics, xp, x, y, oracle, grid)
-            if calls is None:
-                calls = chunk_calls
-            elif not np.array_equal(calls, chunk_calls):  # counts are per step, identical for every replica
-                raise ConvsimError(f"method {method.name!r} made a different number of oracle calls in another chunk")
-            for name, block in rows.items():
-                recorded.setdefault(name, np.empty((replicas, grid.size)))[lo:lo + count] = block
+    recorded, calls_per_task = map_rows(bilevel_rows, replicas, chunk, executor, sliced=("x0", "y0"), problem=problem,
+                                        method=method, metrics=metrics, grid=grid, x0=starts[0], y0=starts[1],
+                                        seed=seed, backend=backend, dtype=dtype, chunk=chunk)
+    calls = _same_calls(calls_per_task, method)
     seconds = time.perf_counter() - began
 
     diverged_at = divergence_steps(recorded, grid)  # on the metrics only: call counts never diverge
@@ -118,6 +109,37 @@ def simulate_bilevel(problem: BilevelProblem, method: BilevelMethod, steps: int,
             "record": [int(s) for s in grid], "metrics": list(recorded), "seconds": seconds,
             "versions": run_versions(backend)}
     return Trace(grid, recorded, diverged_at, problem.constants(), meta)
+
+
+def bilevel_rows(lo: int, count: int, *, problem, method, metrics, grid, x0, y0, seed: int, backend: str, dtype: str,
+                 chunk: int):
+    """The metric rows (host float64, (count, checkpoints)) of replicas lo..lo+count-1, chunk by chunk, and
+    their oracle calls per checkpoint (one row per checkpoint, a column per kind of ``KINDS``): the unit
+    of work of :func:`simulate_bilevel`, locally or on a worker.  ``x0``/``y0`` are one point or these
+    replicas' rows.  Returns ``(rows, calls)`` for :func:`~convsim.engine.simulate.map_rows`."""
+    xp = namespace(backend)
+    dt = dtype_of(xp, dtype)
+    recorded: dict[str, np.ndarray] = {}
+    calls = []
+    quiet = np.errstate(all="ignore") if backend_name(xp) != "cupy" else contextlib.nullcontext()
+    with quiet:
+        for first in range(0, count, chunk):
+            n = min(chunk, count - first)
+            x, y = (asarray(xp, np.broadcast_to(a if a.ndim == 1 else a[first:first + n], (n, a.shape[-1])), dt)
+                    for a in (x0, y0))
+            oracle = BilevelOracle(problem, ReplicaStreams(xp, seed, lo + first, n, dtype))
+            rows, chunk_calls = _run_chunk(problem, method, metrics, xp, x, y, oracle, grid)
+            calls.append(chunk_calls)
+            for name, block in rows.items():
+                recorded.setdefault(name, np.empty((count, grid.size)))[first:first + n] = block
+    return recorded, _same_calls(calls, method)
+
+
+def _same_calls(calls: list, method) -> np.ndarray:
+    """The oracle calls of every chunk, which must agree: counts are per step, identical for every replica."""
+    if any(not np.array_equal(calls[0], other) for other in calls[1:]):
+        raise ConvsimError(f"method {method.name!r} made a different number of oracle calls in another chunk")
+    return calls[0]
 
 
 def _run_chunk(problem, method, metrics, xp, x, y, oracle, grid):
@@ -143,7 +165,7 @@ def _run_chunk(problem, method, metrics, xp, x, y, oracle, grid):
 
 def run_bilevel(ctx, problem: BilevelProblem, method: BilevelMethod, steps: int, replicas: int, **kw) -> Trace:
     """:func:`simulate_bilevel` under a claim's :class:`~convsim.Context`: its backend, dtype,
-    seed and replica override, with the result cached by ``ctx.cached``.
+    seed, replica override, chunk size and executor, with the result cached by ``ctx.cached``.
 
     Starting points ``x0``/``y0`` of shape ``(R, d)`` must match the replica count after the
     context's override (``ctx.replicas or replicas``); they enter the cache key by content.
@@ -154,5 +176,8 @@ def run_bilevel(ctx, problem: BilevelProblem, method: BilevelMethod, steps: int,
     starts = {k: kw.pop(k) for k in ("x0", "y0") if kw.get(k) is not None}
     config = {"simulator": "bilevel", "problem": problem.spec(), "method": method.spec(), "steps": steps,
               "replicas": replicas, **{k: array_digest(v) for k, v in starts.items()}}
+    if ctx.chunk_size is not None:  # CLI --chunk-size, where the run does not set its own
+        kw.setdefault("chunk_size", ctx.chunk_size)
+    executor = kw.pop("executor", ctx.executor)  # it only spreads the work: no part of the result's key
     return ctx.cached(config, lambda: simulate_bilevel(problem, method, steps, replicas, backend=ctx.backend,
-                                                       dtype=ctx.dtype, **kw, **starts), **kw)
+                                                       dtype=ctx.dtype, executor=executor, **kw, **starts), **kw)

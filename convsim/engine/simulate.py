@@ -193,6 +193,41 @@ def run_chunks(work: Callable[[int, int], object], replicas: int, chunk: int, th
         return [(lo, f.result()) for lo, f in futures]
 
 
+def submitter(executor):
+    """The ``submit`` of a ``concurrent.futures`` executor, or of a ``dask.distributed.Client`` (through its
+    ``concurrent.futures`` view, so results come back as ordinary futures)."""
+    return (executor.get_executor() if hasattr(executor, "get_executor") else executor).submit
+
+
+def map_rows(rows, replicas: int, chunk: int, executor=None, /, *, sliced: tuple = (), **kw):
+    """Every replica's rows from ``rows(lo, count, **kw) -> (rows, extra)``, where ``rows`` maps names
+    to host arrays with one row per replica ``lo..lo+count-1``; returns ``(rows of all replicas,
+    [extra of each call])``.
+
+    Without an executor it is one local call over all replicas.  With one (a ``concurrent.futures``
+    executor, or a ``dask.distributed.Client``) it is one task per chunk of whole random-stream
+    blocks, gathered in replica order: the split the engine's :func:`convsim.simulate` uses, so the
+    numbers are the local ones bit for bit, and a worker holds one chunk and returns only its
+    recorded rows.  Arguments named in ``sliced`` that hold one row per replica (2-d) travel as
+    the task's rows only."""
+    if executor is None:
+        part, extra = rows(0, replicas, **kw)
+        return part, [extra]
+    submit = submitter(executor)
+
+    def task_args(lo):
+        return {k: v[lo:lo + chunk] if k in sliced and np.ndim(v) == 2 else v for k, v in kw.items()}
+
+    futures = [(lo, submit(rows, lo, min(chunk, replicas - lo), **task_args(lo))) for lo in range(0, replicas, chunk)]
+    out, extras = {}, []
+    for lo, future in futures:
+        part, extra = future.result()
+        extras.append(extra)
+        for name, block in part.items():
+            out.setdefault(name, np.empty((replicas, *block.shape[1:]), dtype=block.dtype))[lo:lo + len(block)] = block
+    return out, extras
+
+
 def simulate(problem: Problem, method: Method, steps: int, replicas: int = 1, *, record="log", metrics=None,
              seed: int = 0, backend: str = "numpy", dtype: str = "float64", chunk_size: int | None = None,
              x0=None, progress: bool = False, executor=None, threads: int | None = None) -> Trace:
@@ -282,7 +317,7 @@ def _simulate(problem, method, steps, replicas, *, record="log", metrics=None, s
         if bar is not None:
             bar.close()
     else:
-        submit = (executor.get_executor() if hasattr(executor, "get_executor") else executor).submit
+        submit = submitter(executor)
         futures = [(lo, submit(simulate_rows, problem, method, grid, lo, min(chunk, replicas - lo),
                                start_point=_rows(start_point, lo, chunk), **rows_of))
                    for lo in range(0, replicas, chunk)]

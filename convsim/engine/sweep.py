@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import ConvsimError, require
 from .batched import NotBatchable
-from .simulate import simulate, simulate_points
+from .simulate import simulate, simulate_points, submitter
 from .trace import Series, Trace
 
 
@@ -111,6 +111,6 @@ def sweep(run: Callable[..., Trace], grid: dict[str, Sequence], *, executor=None
             pass  # not exactly batchable: the point-by-point runs below (which raise any genuine error)
     if executor is None:
         return Sweep(points, [run(**p) for p in points])
-    submit = (executor.get_executor() if hasattr(executor, "get_executor") else executor).submit
+    submit = submitter(executor)
     futures = [submit(_run_point, run, p) for p in points]
     return Sweep(points, [f.result() for f in futures])

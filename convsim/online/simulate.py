@@ -12,10 +12,12 @@ from ..engine.simulate import divergence_steps, run_versions
 from ..engine.trace import Series, Trace
 from ..errors import ConvsimError, positive
 from ..random import BLOCK, ReplicaStreams
+from ..engine.simulate import map_rows
 
 
 def simulate_online(losses, learner, rounds: int, replicas: int = 1, *, record="log", seed: int = 0,
-                    backend: str = "numpy", dtype: str = "float64", chunk_size: int | None = None) -> Trace:
+                    backend: str = "numpy", dtype: str = "float64", chunk_size: int | None = None,
+                    executor=None) -> Trace:
     """Play ``learner`` on the loss sequence ``losses`` (e.g. :class:`SEAQuadratic`) for ``rounds`` rounds.
 
     Metrics at each checkpoint t:
@@ -23,24 +25,44 @@ def simulate_online(losses, learner, rounds: int, replicas: int = 1, *, record="
       ``dynamic_regret``  Σ_{s≤t} [f_s(x_s) − min_{x ∈ domain} f_s(x)]          (per-round minimizers);
       ``sigma2``, ``Sigma2``  the cumulative stochastic variance σ²_{1:t} and adversarial
                           variation Σ²_{1:t} of the sequence (closed forms; equal across replicas).
+
+    ``executor`` (a ``concurrent.futures`` executor or a ``dask.distributed.Client``) plays the
+    chunks of replicas on its workers, with the Trace of a local run bit for bit (see
+    :func:`convsim.engine.simulate.map_rows`).
     """
     rounds = positive("rounds", rounds, integer=True)
     replicas = positive("replicas", replicas, integer=True)
+    dtype_of(namespace(backend), dtype)  # an unknown backend or dtype: a one-line error before any work
+    grid = checkpoints(rounds, record)
+    chunk = max(BLOCK, (chunk_size or 4096) // BLOCK * BLOCK)
+    began = time.perf_counter()
+    out, _ = map_rows(online_rows, replicas, chunk, executor, losses=losses, learner=learner, grid=grid, seed=seed,
+                      backend=backend, dtype=dtype, chunk=chunk)
+    div = divergence_steps(out, grid)
+    out["sigma2"] = np.broadcast_to(losses.sigma2_cumulative(grid), (replicas, grid.size)).copy()
+    out["Sigma2"] = np.broadcast_to(losses.Sigma2_cumulative(grid), (replicas, grid.size)).copy()
+    meta = {"losses": losses.spec(), "learner": learner.spec(), "rounds": rounds, "replicas": replicas, "seed": seed,
+            "backend": backend, "dtype": dtype, "seconds": time.perf_counter() - began, "versions": run_versions(backend),
+            "metrics": list(out)}
+    return Trace(grid, out, div, {**losses.constants(), "horizon": rounds}, meta)
+
+
+def online_rows(lo: int, count: int, *, losses, learner, grid, seed: int, backend: str, dtype: str, chunk: int):
+    """The ``regret`` and ``dynamic_regret`` rows (host float64, (count, checkpoints)) of replicas
+    lo..lo+count-1, chunk by chunk: the unit of work of :func:`simulate_online`, locally or on a
+    worker.  Returns ``(rows, None)`` for :func:`~convsim.engine.simulate.map_rows`."""
     xp = namespace(backend)
     dt = dtype_of(xp, dtype)
-    grid = checkpoints(rounds, record)
     domain = losses.domain
-    chunk = max(BLOCK, (chunk_size or 4096) // BLOCK * BLOCK)
-    out = {k: np.empty((replicas, grid.size)) for k in ("regret", "dynamic_regret")}
-    began = time.perf_counter()
-    for lo in range(0, replicas, chunk):
-        count = min(chunk, replicas - lo)
-        rng = ReplicaStreams(xp, seed, lo, count, dtype)
-        state = learner.init(count, domain, xp, dt)
-        B = xp.zeros((count, domain.d), dtype=dt)  # Σ_{s≤t} b_s: the cumulative loss is (t a/2)‖x‖² + ⟨B, x⟩
-        total = xp.zeros((count,), dtype=dt)
-        dynamic = xp.zeros((count,), dtype=dt)
-        rec = {k: xp.zeros((grid.size, count), dtype=dt) for k in out}
+    out = {k: np.empty((count, grid.size)) for k in ("regret", "dynamic_regret")}
+    for first in range(0, count, chunk):
+        n = min(chunk, count - first)
+        rng = ReplicaStreams(xp, seed, lo + first, n, dtype)
+        state = learner.init(n, domain, xp, dt)
+        B = xp.zeros((n, domain.d), dtype=dt)  # Σ_{s≤t} b_s: the cumulative loss is (t a/2)‖x‖² + ⟨B, x⟩
+        total = xp.zeros((n,), dtype=dt)
+        dynamic = xp.zeros((n,), dtype=dt)
+        rec = {k: xp.zeros((grid.size, n), dtype=dt) for k in out}
         t = 0
         for c, target in enumerate(grid):
             while t < target:
@@ -54,14 +76,8 @@ def simulate_online(losses, learner, rounds: int, replicas: int = 1, *, record="
             rec["regret"][c, :] = total - losses.best_value(t, B, xp) if t else total
             rec["dynamic_regret"][c, :] = dynamic
         for k in out:
-            out[k][lo:lo + count] = to_numpy(rec[k]).T
-    div = divergence_steps(out, grid)
-    out["sigma2"] = np.broadcast_to(losses.sigma2_cumulative(grid), (replicas, grid.size)).copy()
-    out["Sigma2"] = np.broadcast_to(losses.Sigma2_cumulative(grid), (replicas, grid.size)).copy()
-    meta = {"losses": losses.spec(), "learner": learner.spec(), "rounds": rounds, "replicas": replicas, "seed": seed,
-            "backend": backend, "dtype": dtype, "seconds": time.perf_counter() - began, "versions": run_versions(backend),
-            "metrics": list(out)}
-    return Trace(grid, out, div, {**losses.constants(), "horizon": rounds}, meta)
+            out[k][first:first + n] = to_numpy(rec[k]).T
+    return out, None
 
 
 def against(trace: Trace, metric: str = "regret", x: str = "sigma2", window=None) -> Series:
@@ -79,11 +95,14 @@ def against(trace: Trace, metric: str = "regret", x: str = "sigma2", window=None
 
 def run(ctx, losses, learner, rounds: int, replicas: int, **kw) -> Trace:
     """:func:`simulate_online` under a claim's :class:`convsim.Context` (backend, dtype, seed,
-    replica override), stored and reused through ``ctx.cached``."""
+    replica override, chunk size, executor), stored and reused through ``ctx.cached``."""
     replicas = ctx.replicas or replicas
     kw.setdefault("seed", ctx.seed)
     losses, learner = ctx.mutate(losses), ctx.mutate(learner)
     config = {"simulator": "online", "losses": losses.spec(), "learner": learner.spec(), "rounds": rounds,
               "replicas": replicas}
+    if ctx.chunk_size is not None:  # CLI --chunk-size, where the run does not set its own
+        kw.setdefault("chunk_size", ctx.chunk_size)
+    executor = kw.pop("executor", ctx.executor)  # it only spreads the work: no part of the result's key
     return ctx.cached(config, lambda: simulate_online(losses, learner, rounds, replicas, backend=ctx.backend,
-                                                      dtype=ctx.dtype, **kw), **kw)
+                                                      dtype=ctx.dtype, executor=executor, **kw), **kw)
