@@ -4,6 +4,7 @@ from .adaptive import (AdaBelief, Adagrad, AdagradNorm, Adam, AdamW, Adan, DiffG
                        SignSGD)
 from .averaging import EMA, SWA, Averaged
 from .base import Method, Oracle
+from .factorized import ScaledGD
 from .gradient import GD, SGD, HeavyBall, Nesterov
 from .momentum import ASGD, NAGGS, Muon, RandomScalingMomentum, StochasticAGD
 from .polyak import PSPS, SPS
@@ -14,6 +15,6 @@ from .wrappers import DoG, Clipped, Lookahead, MedianOfBatches
 REGISTRY = {cls.name: cls for cls in (
     GD, SGD, HeavyBall, Nesterov, Averaged, EMA, Adam, AdamW, NAdam, RMSprop, Adagrad, AdagradNorm, SignSGD,
     NormalizedSGD, AdaBelief, DiffGrad, Adan, Clipped, MedianOfBatches, Lookahead, DoG, SWA, SAM, USAM, DNSAM, GAM, SPS, PSPS, AdaHessian, Sophia, ASGD, NAGGS,
-    RandomScalingMomentum, Muon, StochasticAGD)}
+    RandomScalingMomentum, Muon, StochasticAGD, ScaledGD)}
 
 __all__ = ["Method", "Oracle", *sorted(c.__name__ for c in REGISTRY.values())]

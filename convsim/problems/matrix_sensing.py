@@ -161,6 +161,13 @@ class MatrixSensing(Problem):
         D = self.model(x) - self.on(x, "target", self.target)
         return xp.sum(xp.reshape(D * D, (x.shape[0], -1)), axis=-1)
 
+    def direction_fit(self, x):
+        """u_iᵀ M(x) v_i / σ_i per replica and ground-truth singular pair i: (R, r); 1 once pair i is fitted."""
+        M = self.model(x)
+        U, V = self.on(x, "left", self.left), self.on(x, "right", self.right)
+        xp = self.namespace_of(x)
+        return xp.sum((M @ V) * U, axis=-2) / self.on(x, "singular_values", self.singular_values)
+
     def initial_points(self, replicas: int) -> np.ndarray:
         """The small random initialization: entries i.i.d. N(0, α²/k) (host array (replicas, dim))."""
         draw = np.random.default_rng(self.init_seed).standard_normal((replicas, self.dim))
@@ -201,3 +208,9 @@ class MatrixSensing(Problem):
 def recovery_error(problem, x):
     """Metric: ‖M(x) − M*‖²_F (module level, so process pools can pickle it)."""
     return problem.recovery_error(x)
+
+
+def unlearned_fraction(problem, x, index: int):
+    """Metric: 1 − u_iᵀ M(x) v_i / σ_i for the ground-truth direction ``index`` (0-based; bind it with
+    functools.partial, which process pools can pickle)."""
+    return 1.0 - problem.direction_fit(x)[:, index]
