@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--all", action="store_true", help="every claim")
         sp.add_argument("--family", action="append", default=[], help="every claim of this family (repeatable)")
         sp.add_argument("--quick", action="store_true", help="the claims' quick settings")
-        sp.add_argument("--backend", default="numpy", help="numpy, cupy or array_api_strict")
+        sp.add_argument("--backend", default="numpy", help="numpy, torch, torch-cuda, cupy or array_api_strict")
         sp.add_argument("--dtype", default="float64", help="float64 or float32")
         sp.add_argument("--replicas", type=_positive_int, help="override every experiment's replica count")
         sp.add_argument("--seed", type=_seed, default=0, help="base seed of every run")

@@ -158,7 +158,9 @@ def file_digest(path: str | os.PathLike) -> str:
 def code_identity() -> dict:
     from .version import __version__
 
-    return {"convsim": __version__, "source": source_digest()}
+    from .random import stream_family
+
+    return {"convsim": __version__, "source": source_digest(), "streams": stream_family()}
 
 
 def fingerprint(config) -> str:

@@ -282,7 +282,7 @@ def test_psps_restated_and_projects_onto_the_linearization(kind):
     method = cs.methods.PSPS(kind, beta=beta, alpha=alpha, eps=eps, init_probes=m0)
     oracle = Oracle(problem, cs.random.ReplicaStreams(np, 2, 0, R))
     draws = cs.random.ReplicaStreams(np, 2, 0, R)
-    rademacher = lambda: 1.0 - 2.0 * (draws.uniform(4) < 0.5)  # noqa: E731  (the stream's Rademacher draw)
+    rademacher = lambda: draws.rademacher(4).copy()  # noqa: E731  (the stream's Rademacher draw)
     x = np.tile(problem.initial_point(), (R, 1))
     state, stat = method.init(x.copy()), np.zeros_like(x)
     for t in range(12):
@@ -320,7 +320,7 @@ def test_polyak_steps_need_a_minibatch_loss():
 # -- AdaHessian and Sophia ------------------------------------------------------------------
 
 def _gaussian_and_rademacher(draws, d):
-    return lambda: draws.normal(d).copy(), lambda: 1.0 - 2.0 * (draws.uniform(d) < 0.5)
+    return lambda: draws.normal(d).copy(), lambda: draws.rademacher(d).copy()
 
 
 @pytest.mark.parametrize("block, power, wd", [(1, 1.0, 0.0), (2, 0.5, 0.01)])

@@ -8,6 +8,7 @@ import os
 import platform
 import threading
 import time
+from dataclasses import dataclass
 from typing import Callable, Mapping
 
 import numpy as np
@@ -18,13 +19,38 @@ from ..backend import asarray, backend_name, dtype_of, namespace, to_numpy
 from ..errors import ConvsimError, finite_array, positive, require
 from ..methods.base import Method, Oracle
 from ..problems.base import Problem
-from ..random import BLOCK, ReplicaStreams
+from ..random import BLOCK, ReplicaStreams, stream_family
 from .batched import MethodGroups, SharedStreams
 from .checkpoints import checkpoints
 from .memory import require_memory
 from .trace import Trace
 
 MetricFn = Callable[[Problem, object], object]
+
+
+@dataclass(frozen=True)
+class StateMetric:
+    """A metric that reads the method's state too: ``fn(problem, x, state)``, where ``x`` is
+    ``method.point(state)`` (R, d) and ``state`` the method's explicit state for the same R rows (for
+    example the particles of :class:`~convsim.zeroth_order.CBO`, shape (R, N, d)).  Give it wherever a
+    metric function goes (``metrics={"name": StateMetric(fn)}``); it returns one value per row, like
+    any metric.  A wrapper rather than a flag on ``fn``, so that the run's cache key tells the two kinds
+    apart; it pickles whenever ``fn`` does (module-level functions for a process pool)."""
+
+    fn: Callable
+
+    def __post_init__(self):
+        require(callable(self.fn), "StateMetric needs a function fn(problem, x, state)")
+
+    def __call__(self, problem, x, state):
+        return self.fn(problem, x, state)
+
+
+def evaluate_metric(fn, problem, point, state):
+    """The value of metric ``fn`` at a checkpoint: ``fn(problem, point)``, or for a
+    :class:`StateMetric` ``fn(problem, point, state)``."""
+    return fn(problem, point, state) if isinstance(fn, StateMetric) else fn(problem, point)
+
 
 BUILTIN_METRICS: dict[str, tuple[str, MetricFn]] = {
     "suboptimality": ("f(x) - f*", lambda p, x: p.value(x) - p.f_star),
@@ -86,7 +112,8 @@ def _resolve_metrics(problem: Problem, metrics) -> dict[str, MetricFn]:
             return f"needs x*, which problem {problem.name!r} does not know"
         return None
 
-    return resolve_metrics(metrics, default, BUILTIN_METRICS, signature="fn(problem, x)", unavailable=unavailable)
+    return resolve_metrics(metrics, default, BUILTIN_METRICS, signature="fn(problem, x) or StateMetric(fn)",
+                           unavailable=unavailable)
 
 
 def chunk_rows(replicas: int, dim: int, itemsize: int, chunk_size, backend: str) -> int:
@@ -102,7 +129,12 @@ def run_versions(backend: str) -> dict:
     """Versions of what computed a run (convsim, Python, NumPy, SciPy and the backend's library)."""
     import scipy
 
-    v = {"convsim": __version__, "python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__}
+    v = {"convsim": __version__, "python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
+         "streams": stream_family()}
+    if backend in ("torch", "torch-cuda"):
+        import torch
+
+        v["torch"] = torch.__version__
     if backend == "cupy":
         import cupy
 
@@ -250,6 +282,8 @@ def simulate(problem: Problem, method: Method, steps: int, replicas: int = 1, *,
     checkpoints, and the Trace is the one a local run gives, bit for bit (random streams
     belong to blocks of 64 replicas, never to a worker).  A process pool pickles its
     arguments: give metrics by name or as module-level functions (Dask also takes lambdas).
+    A metric wrapped in :class:`StateMetric` is called as ``fn(problem, x, state)`` and sees the
+    method's state (particles, buffers) besides its point.
     """
     require(isinstance(method, Method), f"expected a convsim Method, got {type(method).__name__}")
     return _simulate(problem, method, steps, replicas, record=record, metrics=metrics, seed=seed, backend=backend,
@@ -397,7 +431,7 @@ def _run_chunk(problem, method, metric_fns, xp, x, rng, grid, bar, check_shapes)
             t += 1
         point = method.point(state)
         for name, fn in metric_fns.items():
-            value = fn(problem, point)
+            value = evaluate_metric(fn, problem, point, state)
             if c == 0:
                 shape = shape_of(value, f"metric {name!r}")
                 require(shape == (x.shape[0],), f"metric {name!r} returned shape {shape}; expected ({x.shape[0]},)")

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 from array_api_compat import array_namespace
 
+from ..backend import array_library, mutable_in_place
 from ..errors import in_range, positive
 from ..schedules import Schedule
 from .base import Method
@@ -20,6 +21,22 @@ class AdamState(NamedTuple):
     m: Any
     v: Any
     v_max: Any = None  # AMSGrad only
+    scratch: Any = None  # a work array of x's shape (backends that update in place)
+
+
+def _zeros(x0, in_place: bool, count: int):
+    """``count`` zero arrays like ``x0``: separate arrays where the state is updated in place."""
+    if in_place:
+        return [0.0 * x0 for _ in range(count)]
+    zero = 0.0 * x0
+    return [zero] * count
+
+
+def _ema_(acc, keep: float, new, weight: float, scratch, lib):
+    """acc ← keep·acc + weight·new in place, rounded as the expression (``scratch`` may be ``new``)."""
+    acc *= keep
+    acc += lib.multiply(new, weight, out=scratch)
+    return acc
 
 
 class _Adaptive(Method):
@@ -67,27 +84,44 @@ class Adam(_Adaptive):
         self._check("beta1", "beta2")
 
     def init(self, x0):
-        zero = 0.0 * x0
-        return AdamState(x0, zero, zero, zero if self.amsgrad else None)
+        in_place = mutable_in_place(x0)
+        m, v, v_max, scratch = _zeros(x0, in_place, 4)
+        return AdamState(x0, m, v, v_max if self.amsgrad else None, scratch if in_place else None)
 
     def step(self, state, oracle, t):
-        x, m, v, v_max = state
+        x, m, v, v_max, scratch = state
         lr = self.step_size(t)
-        if self.decoupled:
-            g = oracle.stochastic_grad(x)
-            if self.weight_decay:
-                x = x * (1.0 - lr * self.weight_decay)
-        else:
-            g = self._grad(x, oracle)
+        g = oracle.stochastic_grad(x) if self.decoupled else self._grad(x, oracle)
         b1, b2 = self.beta1, self.beta2
-        m = b1 * m + (1.0 - b1) * g
-        v = b2 * v + (1.0 - b2) * (g * g)
-        xp = array_namespace(x)
-        if self.amsgrad:
-            v_max = xp.maximum(v_max, v)
         bc1, bc2 = (1.0 - b1 ** (t + 1), 1.0 - b2 ** (t + 1)) if self.bias_correction else (1.0, 1.0)
-        denom = xp.sqrt(v_max if self.amsgrad else v) / math.sqrt(bc2) + self.eps
-        return AdamState(x - (lr / bc1) * m / denom, m, v, v_max)
+        inv_sqrt_bc2 = 1.0 / math.sqrt(bc2)
+        decay = 1.0 - lr * self.weight_decay if self.decoupled and self.weight_decay else None
+        if scratch is None:  # functional path (array_api_strict)
+            if decay is not None:
+                x = x * decay
+            m = b1 * m + (1.0 - b1) * g
+            v = b2 * v + (1.0 - b2) * (g * g)
+            xp = array_namespace(x)
+            if self.amsgrad:
+                v_max = xp.maximum(v_max, v)
+            denom = xp.sqrt(v_max if self.amsgrad else v) * inv_sqrt_bc2 + self.eps
+            return AdamState(x - (lr / bc1) * m / denom, m, v, v_max, None)
+        # In place, the same operations in the same order (so the same rounding): m, v, v_max and
+        # scratch belong to this state alone; x and g are never written (wrappers and oracles share them).
+        lib = array_library(x)
+        _ema_(m, b1, g, 1.0 - b1, scratch, lib)
+        lib.multiply(g, g, out=scratch)
+        _ema_(v, b2, scratch, 1.0 - b2, scratch, lib)
+        if self.amsgrad:
+            lib.maximum(v_max, v, out=v_max)
+        denom = lib.sqrt(v_max if self.amsgrad else v, out=scratch)
+        denom *= inv_sqrt_bc2
+        denom += self.eps
+        x_new = lib.multiply(m, lr / bc1)
+        x_new /= denom
+        if decay is not None:
+            x = lib.multiply(x, decay, out=scratch)
+        return AdamState(lib.subtract(x, x_new, out=x_new), m, v, v_max, scratch)
 
 
 @dataclass(frozen=True)
@@ -106,6 +140,7 @@ class NAdamState(NamedTuple):
     x: Any
     m: Any
     v: Any
+    scratch: Any = None
 
 
 @dataclass(frozen=True)
@@ -136,22 +171,39 @@ class NAdam(_Adaptive):
         return self.beta1 * (1.0 - 0.5 * 0.96 ** (k * self.momentum_decay))
 
     def init(self, x0):
-        return NAdamState(x0, 0.0 * x0, 0.0 * x0)
+        in_place = mutable_in_place(x0)
+        m, v, scratch = _zeros(x0, True, 3)
+        return NAdamState(x0, m, v, scratch if in_place else None)
 
     def step(self, state, oracle, t):
-        x, m, v = state
+        x, m, v, scratch = state
         g = self._grad(x, oracle)
         k = t + 1
         mu, mu_next = self.mu(k), self.mu(k + 1)
         prod = math.prod(self.mu(i) for i in range(1, k + 1))
-        m = self.beta1 * m + (1.0 - self.beta1) * g
-        v = self.beta2 * v + (1.0 - self.beta2) * (g * g)
-        xp = array_namespace(x)
-        denom = xp.sqrt(v / (1.0 - self.beta2**k)) + self.eps
+        b1, b2 = self.beta1, self.beta2
+        inv_bc2 = 1.0 / (1.0 - b2**k)
         lr = self.step_size(t)
-        x = x - (lr * (1.0 - mu) / (1.0 - prod)) * g / denom
-        x = x - (lr * mu_next / (1.0 - prod * mu_next)) * m / denom
-        return NAdamState(x, m, v)
+        c_grad, c_momentum = lr * (1.0 - mu) / (1.0 - prod), lr * mu_next / (1.0 - prod * mu_next)
+        if scratch is None:  # functional path (array_api_strict)
+            m = b1 * m + (1.0 - b1) * g
+            v = b2 * v + (1.0 - b2) * (g * g)
+            denom = array_namespace(x).sqrt(v * inv_bc2) + self.eps
+            x = x - c_grad * g / denom
+            return NAdamState(x - c_momentum * m / denom, m, v, None)
+        lib = array_library(x)
+        _ema_(m, b1, g, 1.0 - b1, scratch, lib)
+        lib.multiply(g, g, out=scratch)
+        _ema_(v, b2, scratch, 1.0 - b2, scratch, lib)
+        denom = lib.sqrt(lib.multiply(v, inv_bc2, out=scratch), out=scratch)
+        denom += self.eps
+        x_new = lib.multiply(g, c_grad)
+        x_new /= denom
+        x_new = lib.subtract(x, x_new, out=x_new)
+        term = lib.multiply(m, c_momentum)
+        term /= denom
+        x_new -= term
+        return NAdamState(x_new, m, v, scratch)
 
 
 class RMSpropState(NamedTuple):
@@ -159,6 +211,7 @@ class RMSpropState(NamedTuple):
     v: Any
     g_avg: Any = None
     buf: Any = None
+    scratch: Any = None
 
 
 @dataclass(frozen=True)
@@ -184,30 +237,52 @@ class RMSprop(_Adaptive):
         self._check("alpha", "momentum")
 
     def init(self, x0):
-        zero = 0.0 * x0
-        return RMSpropState(x0, zero, zero if self.centered else None, zero if self.momentum else None)
+        in_place = mutable_in_place(x0)
+        v, g_avg, buf, scratch = _zeros(x0, in_place, 4)
+        return RMSpropState(x0, v, g_avg if self.centered else None, buf if self.momentum else None,
+                            scratch if in_place else None)
 
     def step(self, state, oracle, t):
-        x, v, g_avg, buf = state
+        x, v, g_avg, buf, scratch = state
         g = self._grad(x, oracle)
         a = self.alpha
-        v = a * v + (1.0 - a) * (g * g)
-        xp = array_namespace(x)
-        if self.centered:
-            g_avg = a * g_avg + (1.0 - a) * g
-            avg = xp.sqrt(v - g_avg * g_avg) + self.eps
-        else:
-            avg = xp.sqrt(v) + self.eps
         lr = self.step_size(t)
+        if scratch is None:  # functional path (array_api_strict)
+            v = a * v + (1.0 - a) * (g * g)
+            xp = array_namespace(x)
+            if self.centered:
+                g_avg = a * g_avg + (1.0 - a) * g
+                avg = xp.sqrt(v - g_avg * g_avg) + self.eps
+            else:
+                avg = xp.sqrt(v) + self.eps
+            if self.momentum:
+                buf = self.momentum * buf + g / avg
+                return RMSpropState(x - lr * buf, v, g_avg, buf, None)
+            return RMSpropState(x - lr * g / avg, v, g_avg, buf, None)
+        lib = array_library(x)
+        lib.multiply(g, g, out=scratch)
+        _ema_(v, a, scratch, 1.0 - a, scratch, lib)
+        if self.centered:
+            _ema_(g_avg, a, g, 1.0 - a, scratch, lib)
+            lib.multiply(g_avg, g_avg, out=scratch)
+            avg = lib.sqrt(lib.subtract(v, scratch, out=scratch), out=scratch)
+        else:
+            avg = lib.sqrt(v, out=scratch)
+        avg += self.eps
         if self.momentum:
-            buf = self.momentum * buf + g / avg
-            return RMSpropState(x - lr * buf, v, g_avg, buf)
-        return RMSpropState(x - lr * g / avg, v, g_avg, buf)
+            buf *= self.momentum
+            buf += lib.divide(g, avg, out=avg)
+            x_new = lib.multiply(buf, lr)
+        else:
+            x_new = lib.multiply(g, lr)
+            x_new /= avg
+        return RMSpropState(lib.subtract(x, x_new, out=x_new), v, g_avg, buf, scratch)
 
 
 class AccumulatorState(NamedTuple):
     x: Any
     acc: Any
+    scratch: Any = None
 
 
 @dataclass(frozen=True)
@@ -233,14 +308,23 @@ class Adagrad(_Adaptive):
         in_range("initial_accumulator_value", self.initial_accumulator_value, 0.0, math.inf)
 
     def init(self, x0):
-        return AccumulatorState(x0, 0.0 * x0 + self.initial_accumulator_value)
+        scratch = 0.0 * x0 if mutable_in_place(x0) else None
+        return AccumulatorState(x0, 0.0 * x0 + self.initial_accumulator_value, scratch)
 
     def step(self, state, oracle, t):
-        x, acc = state
+        x, acc, scratch = state
         g = self._grad(x, oracle)
-        acc = acc + g * g
         clr = self.step_size(t) / (1.0 + t * self.lr_decay)
-        return AccumulatorState(x - clr * g / (array_namespace(x).sqrt(acc) + self.eps), acc)
+        if scratch is None:  # functional path (array_api_strict)
+            acc = acc + g * g
+            return AccumulatorState(x - clr * g / (array_namespace(x).sqrt(acc) + self.eps), acc, None)
+        lib = array_library(x)
+        acc += lib.multiply(g, g, out=scratch)
+        denom = lib.sqrt(acc, out=scratch)
+        denom += self.eps
+        x_new = lib.multiply(g, clr)
+        x_new /= denom
+        return AccumulatorState(lib.subtract(x, x_new, out=x_new), acc, scratch)
 
 
 @dataclass(frozen=True)
@@ -263,7 +347,7 @@ class AdagradNorm(Method):
         return AccumulatorState(x0, xp.zeros((x0.shape[0], 1), dtype=x0.dtype) + self.b0**2)
 
     def step(self, state, oracle, t):
-        x, b2 = state
+        x, b2, _ = state
         g = oracle.stochastic_grad(x)
         xp = array_namespace(x)
         b2 = b2 + xp.sum(g * g, axis=-1, keepdims=True)
@@ -320,6 +404,7 @@ class BeliefState(NamedTuple):
     x: Any
     m: Any
     s: Any
+    scratch: Any = None
 
 
 @dataclass(frozen=True)
@@ -345,18 +430,33 @@ class AdaBelief(_Adaptive):
         self._check("beta1", "beta2")
 
     def init(self, x0):
-        return BeliefState(x0, 0.0 * x0, 0.0 * x0)
+        in_place = mutable_in_place(x0)
+        m, s, scratch = _zeros(x0, True, 3)
+        return BeliefState(x0, m, s, scratch if in_place else None)
 
     def step(self, state, oracle, t):
-        x, m, s = state
+        x, m, s, scratch = state
         g = self._grad(x, oracle)
         b1, b2 = self.beta1, self.beta2
-        m = b1 * m + (1.0 - b1) * g
-        d = g - m
-        s = b2 * s + (1.0 - b2) * (d * d) + self.eps
-        bc1, bc2 = 1.0 - b1 ** (t + 1), 1.0 - b2 ** (t + 1)
-        denom = array_namespace(x).sqrt(s / bc2) + self.eps
-        return BeliefState(x - self.step_size(t) * (m / bc1) / denom, m, s)
+        inv_bc1, inv_bc2 = 1.0 / (1.0 - b1 ** (t + 1)), 1.0 / (1.0 - b2 ** (t + 1))
+        lr = self.step_size(t)
+        if scratch is None:  # functional path (array_api_strict)
+            m = b1 * m + (1.0 - b1) * g
+            d = g - m
+            s = b2 * s + (1.0 - b2) * (d * d) + self.eps
+            denom = array_namespace(x).sqrt(s * inv_bc2) + self.eps
+            return BeliefState(x - lr * (m * inv_bc1) / denom, m, s, None)
+        lib = array_library(x)
+        _ema_(m, b1, g, 1.0 - b1, scratch, lib)
+        d = lib.subtract(g, m, out=scratch)
+        _ema_(s, b2, lib.multiply(d, d, out=scratch), 1.0 - b2, scratch, lib)
+        s += self.eps
+        denom = lib.sqrt(lib.multiply(s, inv_bc2, out=scratch), out=scratch)
+        denom += self.eps
+        x_new = lib.multiply(m, inv_bc1)
+        x_new *= lr
+        x_new /= denom
+        return BeliefState(lib.subtract(x, x_new, out=x_new), m, s, scratch)
 
 
 class DiffGradState(NamedTuple):

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from ..backend import array_library, mutable_in_place
 from ..errors import ConvsimError, in_range
 from ..schedules import Schedule
 from .base import Method
@@ -13,6 +14,16 @@ from .base import Method
 
 class Iterate(NamedTuple):
     x: Any
+
+
+def descend(x, scale: float, direction):
+    """x − scale·direction as a new array, rounded as the expression, with one allocation where the
+    backend allows (neither ``x`` nor ``direction`` is written: wrappers and oracles share them)."""
+    if not mutable_in_place(x):
+        return x - scale * direction
+    lib = array_library(x)
+    step = lib.multiply(direction, scale)
+    return lib.subtract(x, step, out=step)
 
 
 class MomentumState(NamedTuple):
@@ -42,7 +53,7 @@ class GD(Method):
         return Iterate(x0)
 
     def step(self, state, oracle, t):
-        return Iterate(state.x - self.step_size(t) * oracle.grad(state.x))
+        return Iterate(descend(state.x, self.step_size(t), oracle.grad(state.x)))
 
 
 @dataclass(frozen=True)
@@ -79,12 +90,29 @@ class SGD(Method):
         g = oracle.stochastic_grad(x)
         if self.weight_decay:
             g = g + self.weight_decay * x
+        lr = self.step_size(t)
         if not self.momentum:
-            return Iterate(x - self.step_size(t) * g)
+            return Iterate(descend(x, lr, g))
         mu = self.momentum
-        buf = g if state.buf is None else mu * state.buf + (1.0 - self.dampening) * g
-        direction = g + mu * buf if self.nesterov else buf
-        return MomentumState(x - self.step_size(t) * direction, buf)
+        if not mutable_in_place(x):  # functional path (array_api_strict)
+            buf = g if state.buf is None else mu * state.buf + (1.0 - self.dampening) * g
+            direction = g + mu * buf if self.nesterov else buf
+            return MomentumState(x - lr * direction, buf)
+        # in place on the buffer, which this state owns (a copy of the first gradient), same rounding
+        lib = array_library(x)
+        if state.buf is None:
+            buf = lib.multiply(g, 1.0)
+        else:
+            buf = state.buf
+            buf *= mu
+            # (1 − 0)·g is g exactly; a batched (per-replica) dampening takes the multiplication
+            buf += g if type(self.dampening) in (int, float) and self.dampening == 0 else lib.multiply(g, 1.0 - self.dampening)
+        if not self.nesterov:
+            return MomentumState(descend(x, lr, buf), buf)
+        direction = lib.multiply(buf, mu)
+        direction += g
+        direction *= lr
+        return MomentumState(lib.subtract(x, direction, out=direction), buf)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from array_api_compat import array_namespace
 
+from ..backend import array_library, mutable_in_place
 from ..errors import in_range, positive, require
 from ..schedules import Schedule
 from .base import Method
@@ -137,7 +138,14 @@ class RandomScalingMomentum(Method):
     def step(self, state, oracle, t):
         x, delta = state
         xp = array_namespace(x)
-        delta = self.momentum * delta - self.step_size(t) * oracle.stochastic_grad(x)
+        g = oracle.stochastic_grad(x)
+        lr = self.step_size(t)
+        if mutable_in_place(delta):  # Δ is this state's own array (init allocates it): update it in place
+            lib = array_library(delta)
+            delta *= self.momentum
+            delta -= lib.multiply(g, lr)
+        else:
+            delta = self.momentum * delta - lr * g
         s = -xp.log(1.0 - oracle.rng.uniform(1))  # Exp(1); 1 − U lies in (0, 1]
         return ScaledMomentumState(x + s * delta, delta)
 

@@ -72,7 +72,8 @@ class CBO(Method):
     exponentials); X_i ← X_i − λ Δt (X_i − v) + σ √Δt D_i ξ_i, ξ_i ~ N(0, I), D_i = ‖X_i − v‖ I (isotropic) or
     diag(X_i − v) (anisotropic).  Particles start at x0 + ``spread``·N(0, I) (drawn at the first step from the run's
     streams).  ``point`` is the consensus point, recomputed after the move so that the recorded point is the
-    step's result: one step costs 2N function values per replica.
+    step's result, and reused by the next step: one step costs N function values per replica (2N at the first
+    step, whose spread particles need their own consensus).
     """
 
     drift: float = 1.0
@@ -123,7 +124,10 @@ class CBO(Method):
         R, N, d = X.shape
         if t == 0 and self.spread:
             X = X + self.spread * oracle.rng.normal(N, d)
-        v = xp.expand_dims(self.consensus(oracle, X), axis=1)
+            v = self.consensus(oracle, X)
+        else:  # the consensus of these particles, computed at the end of the previous step (or x0 = every particle)
+            v = state.x
+        v = xp.expand_dims(v, axis=1)
         diff = X - v
         xi = oracle.rng.normal(N, d)
         if self.noise_model == "isotropic":
@@ -134,7 +138,7 @@ class CBO(Method):
         return ConsensusState(self.consensus(oracle, X), X)
 
     def evaluation_counts(self) -> tuple[int, int]:
-        return (2 * self.particles, 0)
+        return (self.particles, 0)
 
     def spec(self):
         return {**super().spec(), "evaluations": list(self.evaluation_counts())}
