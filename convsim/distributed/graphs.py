@@ -2,7 +2,7 @@
 
 Every matrix is symmetric and doubly stochastic (gossip preserves the average); ring, torus and
 complete graphs use uniform weights over the closed neighbourhood, Erdős–Rényi graphs Metropolis–
-Hastings weights.  :func:`second_eigenvalue` is λ₂ = max(|λ_2|, |λ_M|), the factor by which one
+Hastings weights.  :func:`second_eigenvalue` is λ₂ = max(abs(λ_2), abs(λ_M)), the factor by which one
 gossip step contracts the consensus error ‖X − 1x̄ᵀ‖ (the spectral gap is 1 − λ₂).
 """
 
@@ -60,7 +60,7 @@ def erdos_renyi(workers: int, p: float, seed: int = 0) -> np.ndarray:
 
 
 def second_eigenvalue(W) -> float:
-    """λ₂ = max(|λ_2|, |λ_M|) of a symmetric doubly stochastic W: the consensus contraction per gossip step."""
+    """λ₂ = max(abs(λ_2), abs(λ_M)) of a symmetric doubly stochastic W: the consensus contraction per gossip step."""
     W = np.asarray(W, dtype=np.float64)
     require(W.ndim == 2 and W.shape[0] == W.shape[1], f"a mixing matrix is square, got shape {W.shape}")
     require(np.allclose(W, W.T) and np.allclose(W.sum(axis=1), 1.0), "a mixing matrix must be symmetric and doubly stochastic")
