@@ -14,7 +14,8 @@ from convsim import cli
 from convsim.cli import main
 from convsim.store import load_trace
 
-ONE_PER_FAMILY = ["gd-linear", "gd-linear-neg", "stationary-cov", "ucb-log", "aid-itd-cg", "oomd-sea"]
+ONE_PER_FAMILY = ["gd-linear", "gd-linear-neg", "stationary-cov", "ucb-log", "aid-itd-cg", "oomd-sea", "lr-perceptron",
+                  "zo-fw", "dp-clip-bias", "compression-ef"]
 
 
 def _records(capsys, argv):
