@@ -128,7 +128,7 @@ def _field_rewrite(name: str, transform: Callable[[Any], Any]):
             return None
         value = getattr(obj, name)
         new = transform(value)
-        if new is None:
+        if new is None or _same_scalar(new, value):  # a field set to the value it has changes nothing
             return None
         try:
             return dataclasses.replace(obj, **{name: new})
@@ -136,6 +136,11 @@ def _field_rewrite(name: str, transform: Callable[[Any], Any]):
             raise ConvsimError(f"mutating {type(obj).__name__}.{name}: {exc}") from None
 
     return rewrite
+
+
+def _same_scalar(a, b) -> bool:
+    plain = (numbers.Number, str, type(None))
+    return isinstance(a, plain) and isinstance(b, plain) and type(a) is type(b) and a == b
 
 
 def _scaled(value, factor: float):

@@ -78,6 +78,15 @@ def test_run_mutated_catches_changes_nothing_and_never_serves_the_true_run(tmp_p
     assert claim.negative_control("wrong", claim.check).mutations == ()
 
 
+def test_a_field_set_to_the_value_it_has_changes_nothing():
+    method = cs.methods.SGD(0.1, momentum=0.9)
+    same, hits = mu.set_field("momentum", 0.9).apply(method)
+    assert hits == 0 and same == method  # so run_mutated reports "changed nothing", never a miss or a catch
+    other, hits = mu.set_field("momentum", 0.5).apply(method)
+    assert hits == 1 and other.momentum == 0.5
+    assert mu.scale("momentum", 1.0).apply(method)[1] == 0
+
+
 def test_envelope_tightness_ignores_the_start_of_the_run():
     x = np.array([0.0, 1, 10, 100, 1000, 10000])
     bound = 1.0 + 0 * x
