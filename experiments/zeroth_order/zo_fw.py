@@ -30,7 +30,7 @@ Claims:
     + 0.02 (half-width) + 0.1 (that drift) beyond the quick measurement: margin 0.24 quick, 0.2 full.  (It was
     first set at -0.75, which the full run left inconclusive: re-specified after seeing that.)
 Mutations: gradient averaging removed (rho_t = 1: the raw one-direction estimate drives the linear minimization
-and FW makes no progress); the naive one-point estimator; smoothing c_t x1e3 (forward differences then carry a
+and FW makes no progress); the naive one-point estimator; smoothing c_t x1e3 (declared blind for zo-fw after the lead's full-settings mutation run found its bias faded by T = 2^14; still caught by zo-fw-evaluations at both settings; forward differences then carry a
 variance (c/2)^2 (z^T z)^2 ||z||^2 that swamps the gradient).  Blind: central instead of forward differences
 (exact on quadratics either way, up to the forward term's small variance).
 """
@@ -83,7 +83,9 @@ claim = cs.Claim(
     mutations=(mu.set_field("rho", 1.0, on=zo.ZOFrankWolfe, name="gradient averaging removed (rho_t = 1)"),
                mu.custom("naive one-point estimator instead of the two-point difference",
                          lambda e: zo.OnePoint(e.smoothing), on=zo.GaussianTwoPoint),
-               mu.scale("smoothing", 1e3, on=zo.ZOFrankWolfe, name="smoothing c_t x1000"),
+               mu.scale("smoothing", 1e3, on=zo.ZOFrankWolfe, name="smoothing c_t x1000").blind(
+                   "c_t decays like t^-1/3, so its bias fades: the quick horizon (2^11) still sees it, the full one "
+                   "(2^14) fits -0.454 [-0.464, -0.444], within the O(T^-1/3) upper bound; zo-fw-evaluations catches it"),
                mu.set_field("difference", "central", on=zo.GaussianTwoPoint).blind(
                    "on a quadratic the forward and central estimates have the same mean; at c_t <= 1e-2 their "
                    "variances differ negligibly")),
