@@ -5,7 +5,7 @@ the throughput; this script measures worker·replica·dimension updates per seco
 (H = 8), D-SGD on a ring and on a complete graph (a dense M×M mix per step), and samples per second
 of the sampler for the same (R, M, d) shape, and prints the ratios.
 
-    python benchmarks/distributed.py [--replicas 256] [--workers 16] [--dim 64] [--steps 100] [--backend numpy]
+    python benchmarks/distributed_methods.py [--replicas 256] [--workers 16] [--dim 64] [--steps 100] [--backend numpy]
 """
 
 from __future__ import annotations

@@ -22,12 +22,6 @@ import numpy as np
 
 import convsim as cs
 
-# a sibling script named like a package (benchmarks/distributed.py) must not shadow it, here or in the
-# worker processes, which start with this sys.path
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != HERE]
-
-
 def catalogue(jobs: int) -> tuple[float, float]:
     times = []
     for n in (1, jobs):
