@@ -110,11 +110,7 @@ class Context:
         problem, method = self.mutate(problem), self.mutate(method)
         config = {"simulator": "simulate", "problem": problem, "method": method, "steps": steps, "replicas": replicas}
         self._chunking(kw)
-        # the executor and threads only spread the work: no part of the result's key
-        spread = {"executor": kw.pop("executor", self.executor)}
-        threads = kw.pop("threads", self.threads)
-        if threads is not None and spread["executor"] is None:
-            spread["threads"] = threads
+        spread = self.spread(kw)
         return self._cached(config, kw, lambda: simulate(problem, method, steps, replicas, backend=self.backend,
                                                          dtype=self.dtype, progress=self.progress, **spread, **kw),
                             mutated=self.mutation_hits > before)
@@ -130,9 +126,9 @@ class Context:
         config = {"simulator": "sde", "sde": sde, "solver": solver, "x0": np.asarray(x0, dtype=np.float64), "t1": t1,
                   "dt": dt, "paths": paths}
         self._chunking(kw)
-        executor = kw.pop("executor", self.executor)
+        spread = self.spread(kw)
         return self._cached(config, kw, lambda: simulate_sde(sde, solver, x0, t1, dt, paths, backend=self.backend,
-                                                             dtype=self.dtype, executor=executor, **kw),
+                                                             dtype=self.dtype, **spread, **kw),
                             mutated=self.mutation_hits > before)
 
     def simulate_bandit(self, env, learner, rounds, replicas, **kw) -> Trace:
@@ -146,10 +142,20 @@ class Context:
         config = {"simulator": "bandit", "environment": env, "learner": learner, "rounds": rounds,
                   "replicas": replicas}
         self._chunking(kw)
-        executor = kw.pop("executor", self.executor)
+        spread = self.spread(kw)
         return self._cached(config, kw, lambda: simulate_bandit(env, learner, rounds, replicas, backend=self.backend,
-                                                                dtype=self.dtype, executor=executor, **kw),
+                                                                dtype=self.dtype, **spread, **kw),
                             mutated=self.mutation_hits > before)
+
+    def spread(self, kw: dict) -> dict:
+        """How a run spreads its work, taken out of ``kw``: the context's executor, or else its chunk
+        threads (where set).  It only spreads the work, so it is no part of the result's key; a
+        simulator run through :meth:`cached` passes it on (``simulate_x(..., **ctx.spread(kw))``)."""
+        spread = {"executor": kw.pop("executor", self.executor)}
+        threads = kw.pop("threads", self.threads)
+        if threads is not None and spread["executor"] is None:
+            spread["threads"] = threads
+        return spread
 
     def _chunking(self, kw: dict) -> None:
         """The context's chunk size (CLI ``--chunk-size``) where a run does not set its own."""
@@ -163,8 +169,8 @@ class Context:
         ``config`` must name everything the trace depends on (problems, methods, arrays,
         functions: all are keyed by content, see :func:`convsim.store.canonical`); the
         context's backend, dtype, claim file and ``kw`` (seed, record, ...) are added to the key.
-        A simulator that can split its replicas takes ``executor=ctx.executor`` inside ``run``,
-        never in ``kw`` (it only spreads the work).
+        A simulator that can split its replicas takes ``**ctx.spread(kw)`` (executor or threads)
+        inside ``run``, never in ``kw`` (it only spreads the work).
 
         Within one claim file a run is computed once per invocation, also under ``--no-cache``
         (``use_cache=False``): a negative control, a sharp companion or a mutation's untouched

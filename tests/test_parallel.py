@@ -2,6 +2,7 @@
 a worker that dies is reported and its claims run again."""
 
 import concurrent.futures as cf
+import importlib
 import json
 import multiprocessing
 
@@ -56,7 +57,7 @@ def test_a_dead_worker_is_reported_and_its_claims_rerun(capsys, tmp_path, monkey
 
 def runs_of_every_simulator():
     """One run of each simulator with a replica count that is not a multiple of the 64-replica chunk,
-    and per-replica starting points where a simulator takes them: ``name -> run(executor)``."""
+    and per-replica starting points where a simulator takes them: ``name -> run(executor, threads=1)``."""
     bl, on = cs.bilevel, cs.online
     rng = np.random.default_rng(0)
     quadratic = cs.problems.Quadratic(cs.spectra.geometric(6, 1.0, 0.05), noise=cs.noise.Gaussian(0.3), rotate=True)
@@ -67,22 +68,26 @@ def runs_of_every_simulator():
     losses = on.SEAQuadratic.tuned(on.Ball(2, 1.0), 50, 5.0, 3.0, a=1.0, m=(-0.3, 0.2))
     adversary = cs.bandits.AdversarialBandit(rng.random((120, 3)))
     return {
-        "first-order": lambda ex: cs.simulate(quadratic, cs.methods.SGD(0.05, momentum=0.9), 60, 333, seed=5,
-                                              chunk_size=64, executor=ex),
-        "sde": lambda ex: cs.sde.simulate_sde(ou, cs.sde.ExactOU(), starts[0], 1.0, 0.1, 333, record=[3, 10],
-                                              metrics=("sq_norm", "dist_sq"), seed=7, chunk_size=64, executor=ex),
+        "first-order": lambda ex, threads=1: cs.simulate(quadratic, cs.methods.SGD(0.05, momentum=0.9), 60, 333,
+                                                         seed=5, chunk_size=64, executor=ex, threads=threads),
+        "sde": lambda ex, threads=1: cs.sde.simulate_sde(ou, cs.sde.ExactOU(), starts[0], 1.0, 0.1, 333,
+                                                         record=[3, 10], metrics=("sq_norm", "dist_sq"), seed=7,
+                                                         chunk_size=64, executor=ex, threads=threads),
         # an SDE of closures: Dask and threads carry it, a process pool cannot pickle it
-        "sde-closures": lambda ex: cs.sde.simulate_sde(ou.as_sde(), cs.sde.EulerLevy(1.2), np.ones(2), 1.0, 0.1, 333,
-                                                       record=[10], seed=7, chunk_size=64, executor=ex),
-        "bandit": lambda ex: cs.bandits.simulate_bandit(cs.bandits.BernoulliBandit((0.6, 0.5, 0.4)), cs.bandits.UCB1(),
-                                                        120, 333, seed=2, chunk_size=64, executor=ex),
-        "bandit-adversarial": lambda ex: cs.bandits.simulate_bandit(adversary, cs.bandits.EXP3(0.1), 120, 333, seed=2,
-                                                                    chunk_size=64, executor=ex),
-        "online": lambda ex: on.simulate_online(losses, on.OptimisticOMD(on.Adaptive(2.0, cap=0.25)), 50, 333, seed=3,
-                                                chunk_size=64, executor=ex),
-        "bilevel": lambda ex: bl.simulate_bilevel(bilevel, bl.AmIGO(0.05, 0.3, 0.3, 2, 2, 2, 2), 30, 333,
-                                                  record=[10, 30], seed=4, chunk_size=64, x0=starts[1], y0=starts[2],
-                                                  executor=ex),
+        "sde-closures": lambda ex, threads=1: cs.sde.simulate_sde(ou.as_sde(), cs.sde.EulerLevy(1.2), np.ones(2), 1.0,
+                                                                  0.1, 333, record=[10], seed=7, chunk_size=64,
+                                                                  executor=ex, threads=threads),
+        "bandit": lambda ex, threads=1: cs.bandits.simulate_bandit(cs.bandits.BernoulliBandit((0.6, 0.5, 0.4)),
+                                                                   cs.bandits.UCB1(), 120, 333, seed=2, chunk_size=64,
+                                                                   executor=ex, threads=threads),
+        "bandit-adversarial": lambda ex, threads=1: cs.bandits.simulate_bandit(adversary, cs.bandits.EXP3(0.1), 120,
+                                                                               333, seed=2, chunk_size=64, executor=ex,
+                                                                               threads=threads),
+        "online": lambda ex, threads=1: on.simulate_online(losses, on.OptimisticOMD(on.Adaptive(2.0, cap=0.25)), 50,
+                                                           333, seed=3, chunk_size=64, executor=ex, threads=threads),
+        "bilevel": lambda ex, threads=1: bl.simulate_bilevel(bilevel, bl.AmIGO(0.05, 0.3, 0.3, 2, 2, 2, 2), 30, 333,
+                                                             record=[10, 30], seed=4, chunk_size=64, x0=starts[1],
+                                                             y0=starts[2], executor=ex, threads=threads),
     }
 
 
@@ -121,6 +126,14 @@ def test_every_simulator_split_across_processes_gives_the_local_trace(name, proc
         assert_same_trace(local, run(process_pool))  # a process pool pickles every argument
 
 
+@pytest.mark.parametrize("name", sorted(runs_of_every_simulator()))
+def test_every_simulator_on_threads_gives_the_serial_trace(name):
+    run = runs_of_every_simulator()[name]
+    serial = run(None, threads=1)
+    for threads in (2, 3):  # 333 replicas in chunks of 64: shares of 192 + 141 rows, or 128 + 128 + 77
+        assert_same_trace(serial, run(None, threads=threads))
+
+
 def test_the_executor_is_no_part_of_a_runs_key(tmp_path):
     store = cs.store.ResultStore(tmp_path)
     env = cs.bandits.BernoulliBandit((0.6, 0.5))
@@ -131,6 +144,28 @@ def test_the_executor_is_no_part_of_a_runs_key(tmp_path):
     local = cs.Context(store=store, chunk_size=64)
     assert_same_trace(remote, local.simulate_bandit(env, cs.bandits.UCB1(), 50, 130))
     assert local.runs_used == distributed.runs_used  # the stored run, under the same key
+    threaded = cs.Context(store=store, chunk_size=64, threads=2)
+    assert_same_trace(remote, threaded.simulate_bandit(env, cs.bandits.UCB1(), 50, 130))
+    assert threaded.runs_used == distributed.runs_used  # nor are the threads
+
+
+def test_a_context_passes_its_threads_to_every_simulator(monkeypatch):
+    seen = []
+    engine = importlib.import_module("convsim.engine.simulate")  # the module (the package exports its function)
+    real = engine.run_chunks
+
+    def counted(work, replicas, chunk, threads=1):
+        seen.append(threads)
+        return real(work, replicas, chunk, threads)
+
+    monkeypatch.setattr(engine, "run_chunks", counted)
+    ou = cs.sde.LinearSDE(np.eye(2), 0.3 * np.eye(2))
+    quiet = cs.Context(threads=3)
+    quiet.simulate_sde(ou, cs.sde.ExactOU(), np.ones(2), 1.0, 0.1, 200)
+    quiet.simulate_bandit(cs.bandits.BernoulliBandit((0.6, 0.5)), cs.bandits.UCB1(), 20, 200)
+    cs.online.run(quiet, cs.online.SEAQuadratic.tuned(cs.online.Ball(2, 1.0), 20, 5.0, 3.0, a=1.0, m=(-0.3, 0.2)),
+                  cs.online.OptimisticOMD(cs.online.Adaptive(2.0, cap=0.25)), 20, 200)
+    assert seen == [3, 3, 3]
 
 
 def _count_first_order_runs(monkeypatch) -> list:

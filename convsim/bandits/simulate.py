@@ -6,18 +6,17 @@ import time
 
 import numpy as np
 
-from ..backend import dtype_of, namespace, to_numpy
+from ..backend import backend_name, dtype_of, namespace, to_numpy
 from ..engine.checkpoints import checkpoints
-from ..engine.simulate import divergence_steps, run_versions
+from ..engine.simulate import divergence_steps, map_rows, resolve_threads, run_versions
 from ..engine.trace import Trace
 from ..errors import ConvsimError, positive
 from ..random import BLOCK, ReplicaStreams
-from ..engine.simulate import map_rows
 
 
 def simulate_bandit(env, learner, rounds: int, replicas: int = 1, *, record="log", seed: int = 0,
                     backend: str = "numpy", dtype: str = "float64", chunk_size: int | None = None,
-                    executor=None) -> Trace:
+                    executor=None, threads: int | None = None) -> Trace:
     """Play ``learner`` against ``env`` for ``rounds`` rounds in ``replicas`` independent replicas.
 
     Metrics: ``regret`` — for stochastic environments the pseudo-regret Σ_t Δ_{a_t}; for
@@ -26,7 +25,8 @@ def simulate_bandit(env, learner, rounds: int, replicas: int = 1, *, record="log
     oblivious adversary ``dynamic_regret``, against the best arm of every round,
     Σ_{s≤t} max_k x_{s,k} − Σ_{s≤t} x_{s,a_s}.  ``executor`` (a ``concurrent.futures`` executor or a
     ``dask.distributed.Client``) plays the chunks of replicas on its workers, with the Trace of a
-    local run bit for bit (see :func:`convsim.engine.simulate.map_rows`).
+    local run bit for bit (see :func:`convsim.engine.simulate.map_rows`); without one the chunks run on
+    ``threads`` threads (default: the usable cores), with the same numbers.
     """
     rounds = positive("rounds", rounds, integer=True)
     replicas = positive("replicas", replicas, integer=True)
@@ -43,8 +43,9 @@ def simulate_bandit(env, learner, rounds: int, replicas: int = 1, *, record="log
         cums = np.vstack([np.zeros(K), np.cumsum(env.table[:rounds], axis=0)])
         best_cum = cums[grid].max(axis=1)
     began = time.perf_counter()
-    out, _ = map_rows(bandit_rows, replicas, chunk, executor, env=env, learner=learner, grid=grid, best_cum=best_cum,
-                      seed=seed, backend=backend, dtype=dtype, chunk=chunk)
+    threads = resolve_threads(threads, backend_name(xp), executor)
+    out, _ = map_rows(bandit_rows, replicas, chunk, executor, threads=threads, env=env, learner=learner, grid=grid,
+                      best_cum=best_cum, seed=seed, backend=backend, dtype=dtype, chunk=chunk)
     if adversarial:
         best_each = np.concatenate([[0.0], np.cumsum(env.table[:rounds].max(axis=1))])
         out["dynamic_regret"] = best_each[grid][None, :] - out["reward"]

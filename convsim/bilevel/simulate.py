@@ -11,12 +11,11 @@ from array_api_compat import array_namespace
 
 from ..backend import asarray, backend_name, dtype_of, namespace, to_numpy
 from ..engine.checkpoints import checkpoints
-from ..engine.simulate import chunk_rows, divergence_steps, resolve_metrics, run_versions
+from ..engine.simulate import chunk_rows, divergence_steps, map_rows, resolve_metrics, resolve_threads, run_versions
 from ..engine.trace import Trace
 from ..errors import ConvsimError, positive, require
 from ..problems.base import array_digest
 from ..random import ReplicaStreams
-from ..engine.simulate import map_rows
 from .protocol import FIRST_ORDER, KINDS, SECOND_ORDER, BilevelMethod, BilevelOracle, BilevelProblem, sum_sq
 
 MetricFn = Callable[[BilevelProblem, object], object]
@@ -63,7 +62,8 @@ def _resolve(problem, method, metrics, has_hg: bool) -> dict[str, Callable]:
 
 def simulate_bilevel(problem: BilevelProblem, method: BilevelMethod, steps: int, replicas: int = 1, *, record="log",
                      metrics=None, seed: int = 0, backend: str = "numpy", dtype: str = "float64",
-                     chunk_size: int | None = None, x0=None, y0=None, executor=None) -> Trace:
+                     chunk_size: int | None = None, x0=None, y0=None, executor=None,
+                     threads: int | None = None) -> Trace:
     """Run ``replicas`` copies of a bilevel ``method`` on ``problem`` for ``steps`` outer steps.
 
     Records the metrics (default: ‖∇h(x)‖², ‖y − y*(x)‖², h(x) − h* when known, and the
@@ -72,7 +72,8 @@ def simulate_bilevel(problem: BilevelProblem, method: BilevelMethod, steps: int,
     every kind used and the groups of :data:`CALL_GROUPS`.  Replicas run in chunks of
     whole random-stream blocks; the result does not depend on the chunk size.  ``executor`` (a
     ``concurrent.futures`` executor or a ``dask.distributed.Client``) runs the chunks on its
-    workers, with the Trace of a local run bit for bit (see :func:`convsim.engine.simulate.map_rows`).
+    workers, with the Trace of a local run bit for bit (see :func:`convsim.engine.simulate.map_rows`);
+    without one the chunks run on ``threads`` threads (default: the usable cores), with the same numbers.
     """
     require(isinstance(problem, BilevelProblem), f"expected a BilevelProblem, got {type(problem).__name__}")
     require(isinstance(method, BilevelMethod), f"expected a BilevelMethod, got {type(method).__name__}")
@@ -91,7 +92,9 @@ def simulate_bilevel(problem: BilevelProblem, method: BilevelMethod, steps: int,
     chunk = chunk_rows(replicas, dx + dy, np.dtype(dtype).itemsize, chunk_size, backend_name(xp))
 
     began = time.perf_counter()
-    recorded, calls_per_task = map_rows(bilevel_rows, replicas, chunk, executor, sliced=("x0", "y0"), problem=problem,
+    threads = resolve_threads(threads, backend_name(xp), executor)
+    recorded, calls_per_task = map_rows(bilevel_rows, replicas, chunk, executor, sliced=("x0", "y0"), threads=threads,
+                                        problem=problem,
                                         method=method, metrics=metrics, grid=grid, x0=starts[0], y0=starts[1],
                                         seed=seed, backend=backend, dtype=dtype, chunk=chunk)
     calls = _same_calls(calls_per_task, method)
@@ -178,6 +181,6 @@ def run_bilevel(ctx, problem: BilevelProblem, method: BilevelMethod, steps: int,
               "replicas": replicas, **{k: array_digest(v) for k, v in starts.items()}}
     if ctx.chunk_size is not None:  # CLI --chunk-size, where the run does not set its own
         kw.setdefault("chunk_size", ctx.chunk_size)
-    executor = kw.pop("executor", ctx.executor)  # it only spreads the work: no part of the result's key
+    spread = ctx.spread(kw)  # executor or threads: no part of the result's key
     return ctx.cached(config, lambda: simulate_bilevel(problem, method, steps, replicas, backend=ctx.backend,
-                                                       dtype=ctx.dtype, executor=executor, **kw, **starts), **kw)
+                                                       dtype=ctx.dtype, **spread, **kw, **starts), **kw)

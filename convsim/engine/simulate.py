@@ -231,29 +231,41 @@ def submitter(executor):
     return (executor.get_executor() if hasattr(executor, "get_executor") else executor).submit
 
 
-def map_rows(rows, replicas: int, chunk: int, executor=None, /, *, sliced: tuple = (), **kw):
+def map_rows(rows, replicas: int, chunk: int, executor=None, /, *, sliced: tuple = (), threads: int = 1, **kw):
     """Every replica's rows from ``rows(lo, count, **kw) -> (rows, extra)``, where ``rows`` maps names
     to host arrays with one row per replica ``lo..lo+count-1``; returns ``(rows of all replicas,
     [extra of each call])``.
 
-    Without an executor it is one local call over all replicas.  With one (a ``concurrent.futures``
-    executor, or a ``dask.distributed.Client``) it is one task per chunk of whole random-stream
-    blocks, gathered in replica order: the split the engine's :func:`convsim.simulate` uses, so the
-    numbers are the local ones bit for bit, and a worker holds one chunk and returns only its
-    recorded rows.  Arguments named in ``sliced`` that hold one row per replica (2-d) travel as
-    the task's rows only."""
-    if executor is None:
+    Without an executor it is one local call over all replicas, or with ``threads > 1`` one call per
+    thread's share of whole random-stream blocks on a thread pool (:func:`run_chunks`; each call gets
+    its own deep copy of ``kw``, so no host-side state is shared).  With an executor (a
+    ``concurrent.futures`` executor, or a ``dask.distributed.Client``) it is one task per chunk of
+    whole random-stream blocks, gathered in replica order: the split the engine's
+    :func:`convsim.simulate` uses, so the numbers are the local ones bit for bit, and a worker holds
+    one chunk and returns only its recorded rows.  Arguments named in ``sliced`` that hold one row
+    per replica (2-d) travel as the task's rows only."""
+    def task_args(lo, n):
+        return {k: v[lo:lo + n] if k in sliced and np.ndim(v) == 2 else v for k, v in kw.items()}
+
+    if executor is None and threads > 1:
+        per_thread = -(-replicas // threads)
+        share = min(chunk, -(-per_thread // BLOCK) * BLOCK)  # whole random-stream blocks
+
+        def work(lo, n):
+            with blas_single_threaded:
+                return rows(lo, n, **copy.deepcopy(task_args(lo, n)))
+
+        done = run_chunks(work, replicas, share, threads)
+    elif executor is None:
         part, extra = rows(0, replicas, **kw)
         return part, [extra]
-    submit = submitter(executor)
-
-    def task_args(lo):
-        return {k: v[lo:lo + chunk] if k in sliced and np.ndim(v) == 2 else v for k, v in kw.items()}
-
-    futures = [(lo, submit(rows, lo, min(chunk, replicas - lo), **task_args(lo))) for lo in range(0, replicas, chunk)]
+    else:
+        submit = submitter(executor)
+        done = [(lo, submit(rows, lo, min(chunk, replicas - lo), **task_args(lo, chunk)))
+                for lo in range(0, replicas, chunk)]
+        done = [(lo, future.result()) for lo, future in done]
     out, extras = {}, []
-    for lo, future in futures:
-        part, extra = future.result()
+    for lo, (part, extra) in done:
         extras.append(extra)
         for name, block in part.items():
             out.setdefault(name, np.empty((replicas, *block.shape[1:]), dtype=block.dtype))[lo:lo + len(block)] = block

@@ -6,18 +6,17 @@ import time
 
 import numpy as np
 
-from ..backend import dtype_of, namespace, to_numpy
+from ..backend import backend_name, dtype_of, namespace, to_numpy
 from ..engine.checkpoints import checkpoints
-from ..engine.simulate import divergence_steps, run_versions
+from ..engine.simulate import divergence_steps, map_rows, resolve_threads, run_versions
 from ..engine.trace import Series, Trace
 from ..errors import ConvsimError, positive
 from ..random import BLOCK, ReplicaStreams
-from ..engine.simulate import map_rows
 
 
 def simulate_online(losses, learner, rounds: int, replicas: int = 1, *, record="log", seed: int = 0,
                     backend: str = "numpy", dtype: str = "float64", chunk_size: int | None = None,
-                    executor=None) -> Trace:
+                    executor=None, threads: int | None = None) -> Trace:
     """Play ``learner`` on the loss sequence ``losses`` (e.g. :class:`SEAQuadratic`) for ``rounds`` rounds.
 
     Metrics at each checkpoint t:
@@ -28,7 +27,8 @@ def simulate_online(losses, learner, rounds: int, replicas: int = 1, *, record="
 
     ``executor`` (a ``concurrent.futures`` executor or a ``dask.distributed.Client``) plays the
     chunks of replicas on its workers, with the Trace of a local run bit for bit (see
-    :func:`convsim.engine.simulate.map_rows`).
+    :func:`convsim.engine.simulate.map_rows`); without one the chunks run on ``threads`` threads
+    (default: the usable cores), with the same numbers.
     """
     rounds = positive("rounds", rounds, integer=True)
     replicas = positive("replicas", replicas, integer=True)
@@ -36,8 +36,9 @@ def simulate_online(losses, learner, rounds: int, replicas: int = 1, *, record="
     grid = checkpoints(rounds, record)
     chunk = max(BLOCK, (chunk_size or 4096) // BLOCK * BLOCK)
     began = time.perf_counter()
-    out, _ = map_rows(online_rows, replicas, chunk, executor, losses=losses, learner=learner, grid=grid, seed=seed,
-                      backend=backend, dtype=dtype, chunk=chunk)
+    threads = resolve_threads(threads, backend_name(namespace(backend)), executor)
+    out, _ = map_rows(online_rows, replicas, chunk, executor, threads=threads, losses=losses, learner=learner,
+                      grid=grid, seed=seed, backend=backend, dtype=dtype, chunk=chunk)
     div = divergence_steps(out, grid)
     out["sigma2"] = np.broadcast_to(losses.sigma2_cumulative(grid), (replicas, grid.size)).copy()
     out["Sigma2"] = np.broadcast_to(losses.Sigma2_cumulative(grid), (replicas, grid.size)).copy()
@@ -103,6 +104,6 @@ def run(ctx, losses, learner, rounds: int, replicas: int, **kw) -> Trace:
               "replicas": replicas}
     if ctx.chunk_size is not None:  # CLI --chunk-size, where the run does not set its own
         kw.setdefault("chunk_size", ctx.chunk_size)
-    executor = kw.pop("executor", ctx.executor)  # it only spreads the work: no part of the result's key
+    spread = ctx.spread(kw)  # executor or threads: no part of the result's key
     return ctx.cached(config, lambda: simulate_online(losses, learner, rounds, replicas, backend=ctx.backend,
-                                                      dtype=ctx.dtype, executor=executor, **kw), **kw)
+                                                      dtype=ctx.dtype, **spread, **kw), **kw)

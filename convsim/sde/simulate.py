@@ -7,9 +7,9 @@ import time
 
 import numpy as np
 
-from ..backend import asarray, dtype_of, namespace, to_numpy
+from ..backend import asarray, backend_name, dtype_of, namespace, to_numpy
 from ..engine.checkpoints import checkpoints
-from ..engine.simulate import divergence_steps, map_rows, run_versions, sum_sq
+from ..engine.simulate import divergence_steps, map_rows, resolve_threads, run_versions, sum_sq
 from ..engine.trace import Trace
 from ..errors import positive, require
 from ..random import BLOCK, ReplicaStreams
@@ -27,7 +27,7 @@ def _mean_on(sde, x):
 
 def simulate_sde(sde, solver, x0, t1: float, dt: float, paths: int = 1, *, record="log", metrics=("sq_norm",),
                  seed: int = 0, backend: str = "numpy", dtype: str = "float64", chunk_size: int | None = None,
-                 executor=None) -> Trace:
+                 executor=None, threads: int | None = None) -> Trace:
     """Integrate ``paths`` copies of ``sde`` from ``x0`` over [0, t1] with step ``dt``.
 
     The recorded steps are step counts (time = step · dt, stored in ``meta["dt"]``);
@@ -37,7 +37,8 @@ def simulate_sde(sde, solver, x0, t1: float, dt: float, paths: int = 1, *, recor
     ``dask.distributed.Client``) integrates the chunks of paths on its workers, with the
     Trace of a local run bit for bit (see :func:`convsim.engine.simulate.map_rows`).  A process pool pickles its
     arguments: give metrics by name or as module-level functions, and an SDE of closures (such as
-    ``LinearSDE.as_sde()``) needs Dask, whose cloudpickle carries them.
+    ``LinearSDE.as_sde()``) needs Dask, whose cloudpickle carries them.  Without an executor the
+    chunks run on ``threads`` threads (default: the usable cores), with the same numbers.
     """
     dt, t1 = positive("dt", dt), positive("t1", t1)
     paths = positive("paths", paths, integer=True)
@@ -52,8 +53,9 @@ def simulate_sde(sde, solver, x0, t1: float, dt: float, paths: int = 1, *, recor
     chunk = chunk_size or max(BLOCK, (2**19 // max(1, 8 * d)) // BLOCK * BLOCK)
     chunk = max(BLOCK, chunk // BLOCK * BLOCK)
     began = time.perf_counter()
-    out, _ = map_rows(sde_rows, paths, chunk, executor, sliced=("start",), sde=sde, solver=solver, grid=grid,
-                      start=start, dt=dt, metrics=metrics, seed=seed, backend=backend, dtype=dtype, chunk=chunk)
+    threads = resolve_threads(threads, backend_name(namespace(backend)), executor)
+    out, _ = map_rows(sde_rows, paths, chunk, executor, sliced=("start",), threads=threads, sde=sde, solver=solver,
+                      grid=grid, start=start, dt=dt, metrics=metrics, seed=seed, backend=backend, dtype=dtype, chunk=chunk)
     diverged = divergence_steps(out, grid)
     meta = {"sde": sde.spec(), "solver": solver.name, "dt": dt, "t1": t1, "steps": n, "replicas": paths, "seed": seed,
             "backend": backend, "dtype": dtype, "seconds": time.perf_counter() - began, "versions": run_versions(backend),
