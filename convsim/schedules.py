@@ -112,6 +112,47 @@ class linear_decay(Schedule):
 
 
 @dataclass(frozen=True)
+class refined(Schedule):
+    """The refined last-iterate schedule of Defazio, Cutkosky, Mehta & Mishchenko (arXiv 2310.07831):
+    from the gradient norms ‖g_t‖² of a previous run of ``horizon = len(grad_norms_sq)`` steps, with
+    weights w_t = ‖g_t‖^(−power) (power 2 in the paper),
+
+        γ_t ∝ w_t · Σ_{s>t} w_s,
+
+    scaled so that its peak is ``lr`` (the paper fixes the overall scale separately).  The tail sum runs
+    over one extra analysis step that repeats the last weight (the step after the horizon enters only the
+    analysis), so constant norms give exactly ``linear_decay(lr, horizon)``.  γ_t = 0 past the horizon.
+    """
+
+    lr: float
+    grad_norms_sq: tuple
+    power: float = 2.0
+
+    def __post_init__(self):
+        positive("lr", self.lr)
+        norms = tuple(float(g) for g in self.grad_norms_sq)
+        if not norms or any(not math.isfinite(g) or g <= 0 for g in norms):
+            raise ConvsimError("refined: grad_norms_sq must be a non-empty sequence of positive finite numbers")
+        object.__setattr__(self, "grad_norms_sq", norms)
+        positive("power", self.power)
+        w = [g ** (-self.power / 2.0) for g in norms]
+        tail, acc = [0.0] * len(w), w[-1]  # acc: Σ_{s>t} w_s, starting with the analysis step's weight
+        for t in range(len(w) - 1, -1, -1):
+            tail[t] = acc
+            acc += w[t]
+        raw = [wt * tt for wt, tt in zip(w, tail)]
+        peak = max(raw)
+        object.__setattr__(self, "_steps", tuple(self.lr * r / peak for r in raw))
+
+    @property
+    def horizon(self) -> int:
+        return len(self.grad_norms_sq)
+
+    def __call__(self, t):
+        return self._steps[t] if 0 <= t < len(self._steps) else 0.0
+
+
+@dataclass(frozen=True)
 class cosine(Schedule):
     """γ_t = final + (lr - final) · (1 + cos(π t / horizon)) / 2."""
 

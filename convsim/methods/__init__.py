@@ -1,7 +1,7 @@
 """Methods as ``init``/``step`` pairs over explicit batched states."""
 
-from .adaptive import (AdaBelief, Adagrad, AdagradNorm, Adam, AdamW, Adan, DiffGrad, NAdam, NormalizedSGD, RMSprop,
-                       SignSGD)
+from .adaptive import (AdaBelief, Adagrad, AdagradNorm, AdagradNormAdaptiveBatch, Adam, AdamW, Adan, DiffGrad, NAdam,
+                       NormalizedSGD, RMSprop, SignSGD)
 from .averaging import EMA, SWA, Averaged
 from .base import Method, Oracle
 from .factorized import ScaledGD
@@ -15,6 +15,6 @@ from .wrappers import DoG, Clipped, Lookahead, MedianOfBatches
 REGISTRY = {cls.name: cls for cls in (
     GD, SGD, HeavyBall, Nesterov, Averaged, EMA, Adam, AdamW, NAdam, RMSprop, Adagrad, AdagradNorm, SignSGD,
     NormalizedSGD, AdaBelief, DiffGrad, Adan, Clipped, MedianOfBatches, Lookahead, DoG, SWA, SAM, USAM, DNSAM, GAM, SPS, PSPS, AdaHessian, Sophia, ASGD, NAGGS,
-    RandomScalingMomentum, Muon, StochasticAGD, ScaledGD)}
+    RandomScalingMomentum, Muon, StochasticAGD, ScaledGD, AdagradNormAdaptiveBatch)}
 
 __all__ = ["Method", "Oracle", *sorted(c.__name__ for c in REGISTRY.values())]

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import numpy as np
 from array_api_compat import array_namespace
 
 from ..backend import array_library, mutable_in_place
@@ -103,6 +104,9 @@ class NAGGS(Method):
         return NAGGSState(x + (a / (1.0 + a)) * (v - x), v)
 
 
+SCALINGS = ("exponential", "uniform", "none")
+
+
 class ScaledMomentumState(NamedTuple):
     x: Any
     delta: Any  # the momentum (the update direction Δ)
@@ -123,6 +127,9 @@ class RandomScalingMomentum(Method):
 
     step_size: Schedule | float
     momentum: float = 0.9
+    scaling: str = "exponential"
+    """The law of s: "exponential" (Exp(1), the paper's), or, as documented switches for testing the
+    mechanism, "uniform" (U(0, 2), the same mean) and "none" (s = 1: plain SGDM)."""
 
     name = "random-scaling-sgdm"
     description = "SGD with momentum, each update scaled by an Exp(1) random scalar"
@@ -131,6 +138,21 @@ class RandomScalingMomentum(Method):
     def __post_init__(self):
         self._schedule_step_size()
         in_range("momentum", self.momentum, 0.0, 1.0)
+        require(self.scaling in SCALINGS, f"scaling must be one of {SCALINGS}, got {self.scaling!r}")
+
+    def scaling_expectation(self, phi, breakpoints=()) -> float:
+        """E[φ(s)] under this method's law of s, for a host function φ of one float (adaptive quadrature;
+        ``breakpoints`` are points in s where φ has a kink)."""
+        import scipy.integrate
+
+        if self.scaling == "none":
+            return float(phi(1.0))
+        hi = 2.0 if self.scaling == "uniform" else np.inf
+        density = (lambda s: 0.5) if self.scaling == "uniform" else (lambda s: math.exp(-s))
+        cuts = sorted(b for b in breakpoints if 0.0 < b < (hi if np.isfinite(hi) else 60.0))
+        edges = [0.0, *cuts, hi]
+        return float(sum(scipy.integrate.quad(lambda s: phi(s) * density(s), a, b, limit=200, epsabs=1e-13,
+                                              epsrel=1e-12)[0] for a, b in zip(edges[:-1], edges[1:])))
 
     def init(self, x0):
         return ScaledMomentumState(x0, 0.0 * x0)
@@ -146,7 +168,12 @@ class RandomScalingMomentum(Method):
             delta -= lib.multiply(g, lr)
         else:
             delta = self.momentum * delta - lr * g
-        s = -xp.log(1.0 - oracle.rng.uniform(1))  # Exp(1); 1 − U lies in (0, 1]
+        if self.scaling == "exponential":
+            s = -xp.log(1.0 - oracle.rng.uniform(1))  # Exp(1); 1 − U lies in (0, 1]
+        elif self.scaling == "uniform":
+            s = 2.0 * oracle.rng.uniform(1)
+        else:
+            s = 1.0
         return ScaledMomentumState(x + s * delta, delta)
 
 
