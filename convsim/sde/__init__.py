@@ -15,3 +15,6 @@ __all__ = ["SDE", "LinearSDE", "EulerLevy", "EulerMaruyama", "Milstein", "ExactO
 from .sharpness import dnsam_sde, sam_increment_moments, sam_sde, usam_linear_sde, usam_sde  # noqa: E402
 
 __all__ += ["usam_sde", "usam_linear_sde", "dnsam_sde", "sam_sde", "sam_increment_moments"]
+from .oscillator import DampedOscillator, critical_damping, mean_rate_pseudovalues, oscillator_rate  # noqa: E402
+
+__all__ += ["DampedOscillator", "oscillator_rate", "critical_damping", "mean_rate_pseudovalues"]
