@@ -4,14 +4,21 @@
 """
 
 from .cost import evaluations_per_step, with_evaluations
-from .estimators import CoordinateWise, Estimator, GaussianTwoPoint, OnePoint, SphereTwoPoint
+from .estimators import (CoordinateWise, Estimator, GaussianTwoPoint, MaskedTwoPoint, OnePoint, RankingOracle,
+                         SphereTwoPoint, ranking_weights)
 from .exact import zo_sgd_suboptimality
-from .methods import CBO, ZOSGD, ZOFrankWolfe
-from .metrics import PARTICLE_ENERGY, particle_energy_of
-from .theory import effective_rank, mezo_gamma, steps_to_level
+from .methods import CBO, ZOSGD, GFMPlus, LowRankZO, PerturbedZOSGD, QuantizedZOSGD, ZOFrankWolfe
+from .metrics import GRAD_NORM, PARTICLE_ENERGY, grad_norm_of, particle_energy_of
+from .theory import (effective_rank, mezo_gamma, normal_order_means, ranking_mean_factor,
+                     ranking_orthogonal_second_moment, steps_to_level)
 
-REGISTRY = {cls.name: cls for cls in (GaussianTwoPoint, SphereTwoPoint, OnePoint, CoordinateWise, ZOSGD, ZOFrankWolfe, CBO)}
+_CLASSES = (GaussianTwoPoint, SphereTwoPoint, OnePoint, CoordinateWise, RankingOracle, MaskedTwoPoint, ZOSGD,
+            PerturbedZOSGD, QuantizedZOSGD, LowRankZO, GFMPlus, ZOFrankWolfe,
+            CBO)
+REGISTRY = {cls.name: cls for cls in _CLASSES}
 
-__all__ = ["Estimator", "GaussianTwoPoint", "SphereTwoPoint", "OnePoint", "CoordinateWise", "ZOSGD", "ZOFrankWolfe",
-           "CBO", "REGISTRY", "evaluations_per_step", "with_evaluations", "PARTICLE_ENERGY", "particle_energy_of",
-           "zo_sgd_suboptimality", "effective_rank", "mezo_gamma", "steps_to_level"]
+__all__ = ["Estimator", "GaussianTwoPoint", "SphereTwoPoint", "OnePoint", "CoordinateWise", "RankingOracle",
+           "MaskedTwoPoint", "ranking_weights", "ZOSGD", "PerturbedZOSGD", "QuantizedZOSGD", "LowRankZO", "GFMPlus", "ZOFrankWolfe", "CBO", "REGISTRY", "evaluations_per_step",
+           "with_evaluations", "PARTICLE_ENERGY", "particle_energy_of", "GRAD_NORM", "grad_norm_of",
+           "zo_sgd_suboptimality", "effective_rank", "mezo_gamma", "steps_to_level", "normal_order_means",
+           "ranking_mean_factor", "ranking_orthogonal_second_moment"]

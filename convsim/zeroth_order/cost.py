@@ -12,15 +12,16 @@ from ..errors import require
 METRIC = "evaluations"
 
 
-def evaluations_per_step(trace: Trace) -> int:
+def evaluations_per_step(trace: Trace) -> float:
     """Function values one step of the run's method costs per replica, read from the run's metadata (so a
-    mutated method is counted as it ran)."""
+    mutated method is counted as it ran); an average over steps for methods whose steps differ in cost (GFM+)."""
     counts = trace.meta.get("method", {}).get("evaluations")
     require(counts is not None, "this run's method reports no function-evaluation count (not a zeroth-order method)")
     a, b = counts
     d = trace.meta.get("problem", {}).get("d", trace.constants.get("d"))
     require(d is not None or not b, "the run records no dimension d, which this method's cost depends on")
-    return int(a) + int(b) * int(d or 0)
+    per_step = float(a) + float(b) * int(d or 0)
+    return int(per_step) if per_step.is_integer() else per_step
 
 
 def with_evaluations(trace: Trace) -> Trace:

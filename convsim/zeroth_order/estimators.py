@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from array_api_compat import array_namespace
 
+from ..backend import cached_on, device_cache
 from ..errors import positive, require
 
 DIFFERENCES = ("central", "forward")
@@ -39,7 +40,7 @@ def _values_at(oracle, x, points):
     return xp.reshape(oracle.value(xp.reshape(points, (R * n, d))), (R, n))
 
 
-def _directional_differences(oracle, x, directions, smoothing, difference):
+def directional_differences(oracle, x, directions, smoothing, difference):
     """δ_k per replica and direction: [f(x+εv_k) − f(x−εv_k)]/(2ε) or [f(x+εv_k) − f(x)]/ε, shape (R, n)."""
     xp = array_namespace(x)
     centre = xp.expand_dims(x, axis=1)
@@ -50,7 +51,7 @@ def _directional_differences(oracle, x, directions, smoothing, difference):
     return (plus - xp.expand_dims(oracle.value(x), axis=1)) / smoothing
 
 
-def _unit_sphere(xp, z):
+def unit_sphere(xp, z):
     """Rows of ``z`` (R, n, d) normalised: Gaussian directions become uniform on the unit sphere."""
     return z / xp.sqrt(xp.sum(z * z, axis=-1, keepdims=True))
 
@@ -105,7 +106,7 @@ class GaussianTwoPoint(Estimator):
     def estimate(self, oracle, x):
         xp = array_namespace(x)
         z = oracle.rng.normal(self.directions, x.shape[-1])
-        delta = _directional_differences(oracle, x, z, self.smoothing, self.difference)
+        delta = directional_differences(oracle, x, z, self.smoothing, self.difference)
         return xp.sum(xp.expand_dims(delta, axis=-1) * z, axis=1) / self.directions
 
     def evaluation_counts(self):
@@ -132,8 +133,8 @@ class SphereTwoPoint(Estimator):
     def estimate(self, oracle, x):
         xp = array_namespace(x)
         d = x.shape[-1]
-        u = _unit_sphere(xp, oracle.rng.normal(self.directions, d))
-        delta = _directional_differences(oracle, x, u, self.smoothing, self.difference)
+        u = unit_sphere(xp, oracle.rng.normal(self.directions, d))
+        delta = directional_differences(oracle, x, u, self.smoothing, self.difference)
         scale = d / self.directions if self.dimension_scaled else 1.0 / self.directions
         return scale * xp.sum(xp.expand_dims(delta, axis=-1) * u, axis=1)
 
@@ -157,7 +158,7 @@ class OnePoint(Estimator):
     def estimate(self, oracle, x):
         xp = array_namespace(x)
         d = x.shape[-1]
-        u = _unit_sphere(xp, oracle.rng.normal(1, d))
+        u = unit_sphere(xp, oracle.rng.normal(1, d))
         f = _values_at(oracle, x, xp.expand_dims(x, axis=1) + self.smoothing * u)
         return (d / self.smoothing) * f * u[:, 0, :]
 
@@ -184,12 +185,124 @@ class CoordinateWise(Estimator):
         xp = array_namespace(x)
         R, d = x.shape
         basis = xp.broadcast_to(xp.expand_dims(xp.eye(d, dtype=x.dtype), axis=0), (R, d, d))
-        return _directional_differences(oracle, x, basis, self.smoothing, self.difference)
+        return directional_differences(oracle, x, basis, self.smoothing, self.difference)
 
     def evaluation_counts(self):
         return (0, 2) if self.difference == "central" else (1, 1)
 
 
-ESTIMATORS = (GaussianTwoPoint, SphereTwoPoint, OnePoint, CoordinateWise)
+RANK_WEIGHTS = ("dag", "code")
 
-__all__ = ["Estimator", "GaussianTwoPoint", "SphereTwoPoint", "OnePoint", "CoordinateWise", "ESTIMATORS"]
+
+def ranking_weights(queries: int, top: int, rule: str = "dag"):
+    """Host weights w_r of the ranking estimator g = Σ_r w_r z_(r) / |E| by rank r = 0..m−1 (0 = lowest f; ranks ≥ k
+    are unranked), and |E| = k(k−1)/2 + k(m−k), the number of edges of the comparison graph the top-k ranking
+    implies.  ``"dag"``: w_r = (times the point loses) − (times it wins) = 2r − m + 1 for ranked points, k for
+    unranked ones (they sum to 0: g = Σ_edges (z_loser − z_winner)/|E|); ``"code"``: the authors' code
+    (TZW1998/Taming-Stable-Diffusion-with-Human-Ranking-Feedback optimizer.py), whose ascent weights m − 2r and −k
+    are, for descent, 2r − m on ranked points and k on unranked ones (they sum to −k: an extra zero-mean term)."""
+    import numpy as np
+
+    m, k = int(queries), int(top)
+    r = np.arange(m, dtype=np.float64)
+    ranked = (2.0 * r - m + 1.0) if rule == "dag" else (2.0 * r - m)
+    w = np.where(r < k, ranked, float(k))
+    return w, k * (k - 1) / 2.0 + k * (m - k)
+
+
+@dataclass(frozen=True)
+class RankingOracle(Estimator):
+    """ZO-RankSGD's rank-based estimator: only the order of the m values f(x + μ z_i) is used.
+
+    m Gaussian queries z_i ~ N(0, I) at radius μ (``smoothing``); the (m, k) ranking oracle reveals the indices of
+    the k lowest values in order; g = (1/|E|) Σ_{(i better than j)} (z_j − z_i) over the edges of the comparison
+    graph (:func:`ranking_weights`).  For small μ (exactly, for linear f) E g = κ(m, k) ∇f/‖∇f‖ with κ the
+    order-statistic constant of :func:`convsim.zeroth_order.theory.ranking_mean_factor`: a direction, not a
+    gradient (the oracle sees no scale).  One estimate costs m queries.
+    """
+
+    smoothing: float = 1e-3
+    queries: int = 5
+    top: int = 3
+    weights: str = "dag"
+    lowest_first: bool = True  # False reads the oracle's order backwards (an ascent direction: a planted bug)
+
+    name = "zo-ranking"
+    description = "ranking-oracle estimator (m Gaussian queries, top-k order, comparison-graph weights; ZO-RankSGD)"
+    source = ("Tang, Rybin & Chang, Zeroth-Order Optimization Meets Human Feedback: Provable Learning via Ranking "
+              "Oracles (arXiv 2303.03751) Algorithm 1; authors' code RankSGD.rank_feedback")
+
+    def __post_init__(self):
+        positive("smoothing", self.smoothing)
+        positive("queries", self.queries, integer=True)
+        positive("top", self.top, integer=True)
+        require(2 <= self.queries and self.top <= self.queries,
+                f"a ranking estimator needs m >= 2 queries and 1 <= k <= m, got m={self.queries}, k={self.top}")
+        require(self.weights in RANK_WEIGHTS, f"weights must be one of {', '.join(RANK_WEIGHTS)}")
+
+    def estimate(self, oracle, x):
+        xp = array_namespace(x)
+        m = self.queries
+        z = oracle.rng.normal(m, x.shape[-1])
+        f = _values_at(oracle, x, xp.expand_dims(x, axis=1) + self.smoothing * z)
+        # rank of each query (0 = lowest value): the oracle's answer; ties have probability 0
+        rank = xp.argsort(xp.argsort(f if self.lowest_first else -f, axis=1), axis=1)
+        w, edges = ranking_weights(m, self.top, self.weights)
+        table = cached_on(device_cache(self), x, "rank_weights", w / edges)
+        coeff = xp.take(table, xp.reshape(rank, (-1,)), axis=0)
+        coeff = xp.reshape(coeff, f.shape)
+        return xp.sum(xp.expand_dims(coeff, axis=-1) * z, axis=1)
+
+    def evaluation_counts(self):
+        return (self.queries, 0)
+
+
+@dataclass(frozen=True)
+class MaskedTwoPoint(Estimator):
+    """Two-point Gaussian estimator on a fixed coordinate mask: z_i ~ N(0, 1) for i in ``support``, 0 elsewhere.
+
+    g = (1/n) Σ_k δ_k z_k as :class:`GaussianTwoPoint`, with the perturbation restricted to the mask: the
+    sparse-perturbation ZO of Sparse MeZO / SensZOQ (a fixed set of sensitive coordinates).  On a quadratic with
+    central differences E g = P ∇f and E‖g‖² = ((s + 2)/n + 1 − 1/n)‖P∇f‖², P the mask's projection, s = |support|.
+    ``support=()`` means the full space (the estimator is then :class:`GaussianTwoPoint`).
+    """
+
+    support: tuple = ()
+    smoothing: float = 1e-3
+    directions: int = 1
+    difference: str = "central"
+
+    name = "zo-masked"
+    description = "two-point Gaussian estimator restricted to a fixed coordinate mask (sparse ZO, SensZOQ-style)"
+    source = ("Liu et al., Sparse MeZO (arXiv 2402.15751); Guo et al., Zeroth-order fine-tuning of LLMs with "
+              "extreme sparsity (SensZOQ, arXiv 2406.02913)")
+
+    def __post_init__(self):
+        _check_two_point(self)
+        object.__setattr__(self, "support", tuple(int(i) for i in self.support))
+        require(len(set(self.support)) == len(self.support) and all(i >= 0 for i in self.support),
+                "support must list distinct non-negative coordinates")
+
+    def mask(self, d: int):
+        import numpy as np
+
+        require(all(i < d for i in self.support), f"support has coordinates beyond d = {d}")
+        out = np.zeros(d) if self.support else np.ones(d)
+        out[list(self.support)] = 1.0
+        return out
+
+    def estimate(self, oracle, x):
+        xp = array_namespace(x)
+        d = x.shape[-1]
+        z = oracle.rng.normal(self.directions, d) * cached_on(device_cache(self), x, "mask", lambda: self.mask(d))
+        delta = directional_differences(oracle, x, z, self.smoothing, self.difference)
+        return xp.sum(xp.expand_dims(delta, axis=-1) * z, axis=1) / self.directions
+
+    def evaluation_counts(self):
+        return (2 * self.directions if self.difference == "central" else self.directions + 1, 0)
+
+
+ESTIMATORS = (GaussianTwoPoint, SphereTwoPoint, OnePoint, CoordinateWise, RankingOracle, MaskedTwoPoint)
+
+__all__ = ["Estimator", "GaussianTwoPoint", "SphereTwoPoint", "OnePoint", "CoordinateWise", "RankingOracle",
+           "MaskedTwoPoint", "ranking_weights", "directional_differences", "unit_sphere", "ESTIMATORS"]

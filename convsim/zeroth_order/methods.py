@@ -212,3 +212,221 @@ class ZOFrankWolfe(Method):
 
     def spec(self):
         return {**super().spec(), "estimator": self.estimator.spec(), "evaluations": list(self.evaluation_counts())}
+
+
+class LowRankState(NamedTuple):
+    x: Any
+    right: Any  # the current right factor V (R, cols, rank), resampled every `interval` steps
+
+
+@dataclass(frozen=True)
+class LowRankZO(Method):
+    """LOZO: ZO-SGD on a matrix parameter X (rows × cols, flattened row-major into x) with low-rank perturbations.
+
+    Every step draws U ~ N(0, I) of shape (rows, rank); V (cols, rank) is drawn afresh only every ``interval``
+    steps (ν, lazy sampling) and kept in the state in between.  c = [f(X + εUVᵀ) − f(X − εUVᵀ)]/(2ε) and
+    X ← X − η c UVᵀ/r (Chen et al., LOZO, arXiv 2410.07698; authors' code optsuite/LOZO LOZOtrainer.py,
+    without weight decay).  With ν = 1 the estimate is unbiased and E‖g‖² = c_L ‖∇f‖² with
+    c_L = [rows (r·cols + 2) + 2 (cols + r + 1)]/r (:func:`convsim.zeroth_order.theory.lozo_second_moment_factor`).
+    """
+
+    step_size: Schedule | float
+    rows: int
+    cols: int
+    rank: int = 1
+    interval: int = 1
+    smoothing: float = 1e-3
+
+    name = "lozo"
+    description = "low-rank ZO (LOZO): perturbations U V^T, V resampled every nu steps, update -eta c U V^T / r"
+    source = ("Chen, Zhang, Cao, Yuan & Wen, Enhancing Zeroth-order Fine-tuning for Language Models with Low-rank "
+              "Structures (LOZO, arXiv 2410.07698); code optsuite/LOZO large_models/LOZOtrainer.py")
+
+    def __post_init__(self):
+        from ..errors import positive
+
+        self._schedule_step_size()
+        for f in ("rows", "cols", "rank", "interval"):
+            positive(f, getattr(self, f), integer=True)
+        positive("smoothing", self.smoothing)
+
+    def init(self, x0):
+        from array_api_compat import array_namespace
+
+        xp = array_namespace(x0)
+        require(x0.shape[-1] == self.rows * self.cols,
+                f"LOZO needs d = rows*cols = {self.rows * self.cols}, got d = {x0.shape[-1]}")
+        return LowRankState(x0, xp.zeros((x0.shape[0], self.cols, self.rank), dtype=x0.dtype))
+
+    def step(self, state, oracle, t):
+        from array_api_compat import array_namespace
+
+        from .estimators import directional_differences
+
+        xp = array_namespace(state.x)
+        R = state.x.shape[0]
+        right = state.right
+        if t % self.interval == 0:  # a copy: the stream's buffer is reused by the next draw of that shape
+            right = oracle.rng.normal(self.cols, self.rank) + 0.0
+        left = oracle.rng.normal(self.rows, self.rank)
+        direction = xp.reshape(xp.matmul(left, xp.matrix_transpose(right)), (R, 1, self.rows * self.cols))
+        c = directional_differences(oracle, state.x, direction, self.smoothing, "central")
+        g = c * direction[:, 0, :] / self.rank
+        return LowRankState(state.x - self.step_size(t) * g, right)
+
+    def evaluation_counts(self) -> tuple[int, int]:
+        return (2, 0)
+
+    def spec(self):
+        return {**super().spec(), "evaluations": list(self.evaluation_counts())}
+
+
+@dataclass(frozen=True)
+class PerturbedZOSGD(ZOSGD):
+    """ZO-SGD plus an isotropic perturbation every step: x ← x − γ_t ĝ(x) + r ξ_t, ξ_t ~ N(0, I/d) (so E‖rξ‖² = r²).
+
+    The escape mechanism of Ren, Tang & Li (arXiv 2209.13555): at a strict saddle a central two-point estimate
+    vanishes with the gradient (f(x + εz) − f(x − εz) = 0 for f even about x), so only the perturbation lets
+    the iterate leave it; the 2m-point estimator is ``GaussianTwoPoint(directions=m)``.
+    """
+
+    perturbation: float = 0.0
+
+    name = "zo-sgd-perturbed"
+    description = "zeroth-order SGD plus an isotropic Gaussian perturbation of radius r every step (saddle escape)"
+    source = ("Ren, Tang & Li, Escaping saddle points in zeroth-order optimization: the power of two-point "
+              "estimators (arXiv 2209.13555)")
+
+    def __post_init__(self):
+        super().__post_init__()
+        require(self.perturbation >= 0, f"perturbation must be non-negative, got {self.perturbation!r}")
+
+    def step(self, state, oracle, t):
+        x = state.x - self.step_size(t) * self.estimator.estimate(oracle, state.x)
+        if self.perturbation:
+            x = x + (self.perturbation / math.sqrt(x.shape[-1])) * oracle.rng.normal(x.shape[-1])
+        return Iterate(x)
+
+
+class RecursiveState(NamedTuple):
+    x: Any
+    direction: Any  # the recursive estimate v_t of ∇f_δ
+    previous: Any   # x_{t−1}, where the correction's second evaluation is made
+
+
+def _sphere_estimates(oracle, x, directions, smoothing):
+    """(d/(2δ)) [f(x + δw_k) − f(x − δw_k)] w_k averaged over the given unit directions w (R, n, d)."""
+    from array_api_compat import array_namespace
+
+    from .estimators import directional_differences
+
+    xp = array_namespace(x)
+    d = x.shape[-1]
+    delta = directional_differences(oracle, x, directions, smoothing, "central")
+    return (d / directions.shape[1]) * xp.sum(xp.expand_dims(delta, axis=-1) * directions, axis=1)
+
+
+@dataclass(frozen=True)
+class GFMPlus(Method):
+    """GFM⁺: gradient-free method with a SPIDER recursive estimator of the smoothed gradient ∇f_δ.
+
+    With g(x; w) = (d/(2δ)) [f(x + δw) − f(x − δw)] w, w uniform on the unit sphere (GFM's estimator, unbiased for
+    ∇f_δ, f_δ the uniform-ball smoothing): every ``period`` steps v_t = mean of g(x_t; w_k) over ``batch``
+    directions; in between v_t = v_{t−1} + mean_k [g(x_t; w_k) − g(x_{t−1}; w_k)] over ``inner_batch`` directions
+    shared by both points; x_{t+1} = x_t − η v_t (Chen, Xu & Luo, arXiv 2301.06428, Algorithm 2, for a
+    deterministic F).  ``evaluation_counts`` is the average per step, (2·batch + 4·inner_batch·(period − 1))/period.
+    """
+
+    step_size: Schedule | float
+    smoothing: float = 0.1
+    batch: int = 64
+    inner_batch: int = 4
+    period: int = 8
+
+    name = "gfm-plus"
+    description = "gradient-free method + SPIDER recursive estimator of the ball-smoothed gradient (GFM+)"
+    source = ("Chen, Xu & Luo, Faster Gradient-Free Algorithms for Nonsmooth Nonconvex Stochastic Optimization "
+              "(arXiv 2301.06428, ICML 2023) Algorithm 2")
+
+    def __post_init__(self):
+        from ..errors import positive
+
+        self._schedule_step_size()
+        positive("smoothing", self.smoothing)
+        for f in ("batch", "inner_batch", "period"):
+            positive(f, getattr(self, f), integer=True)
+
+    def init(self, x0):
+        return RecursiveState(x0, 0.0 * x0, x0)
+
+    def step(self, state, oracle, t):
+        from array_api_compat import array_namespace
+
+        from .estimators import unit_sphere
+
+        xp = array_namespace(state.x)
+        d = state.x.shape[-1]
+        if t % self.period == 0:
+            w = unit_sphere(xp, oracle.rng.normal(self.batch, d))
+            v = _sphere_estimates(oracle, state.x, w, self.smoothing)
+        else:
+            w = unit_sphere(xp, oracle.rng.normal(self.inner_batch, d))
+            v = state.direction + (_sphere_estimates(oracle, state.x, w, self.smoothing)
+                                   - _sphere_estimates(oracle, state.previous, w, self.smoothing))
+        return RecursiveState(state.x - self.step_size(t) * v, v, state.x)
+
+    def evaluation_counts(self) -> tuple[float, int]:
+        return ((2.0 * self.batch + 4.0 * self.inner_batch * (self.period - 1)) / self.period, 0)
+
+    def spec(self):
+        return {**super().spec(), "evaluations": list(self.evaluation_counts())}
+
+
+ROUNDINGS = ("stochastic", "nearest")
+
+
+@dataclass(frozen=True)
+class QuantizedZOSGD(ZOSGD):
+    """ZO-SGD whose parameters live on the grid Δℤ^d: x ← Q(x − γ_t ĝ(x)).
+
+    Q is stochastic rounding (to one of the two neighbouring grid points, up with probability frac((y)/Δ): unbiased,
+    E Q(y) = y, variance frac(1 − frac)Δ² ≤ Δ²/4 per coordinate) or round-to-nearest (deterministic, biased: an
+    update smaller than Δ/2 in a coordinate is lost).  The start is rounded to the nearest grid point at the first
+    step.  For x on the grid, Q(x − s) = x − Q(s) in law (both roundings commute with grid shifts), so this is
+    QuZO's update θ ← θ − Q(η μ u) with the update itself rounded (Zhou et al., arXiv 2502.12346, with one
+    direction and an unquantized estimate).
+    """
+
+    grid: float = 1e-2
+    rounding: str = "stochastic"
+
+    name = "zo-sgd-quantized"
+    description = "zeroth-order SGD on a parameter grid, stochastic or nearest rounding of every update"
+    source = ("Zhou et al., QuZO: Quantized Zeroth-Order Fine-Tuning for Large Language Models (arXiv 2502.12346, "
+              "stochastic rounding of the update)")
+
+    def __post_init__(self):
+        from ..errors import positive
+
+        super().__post_init__()
+        positive("grid", self.grid)
+        require(self.rounding in ROUNDINGS, f"rounding must be one of {', '.join(ROUNDINGS)}")
+
+    def quantize(self, y, oracle):
+        from array_api_compat import array_namespace
+
+        xp = array_namespace(y)
+        scaled = y / self.grid
+        if self.rounding == "nearest":
+            return self.grid * xp.round(scaled)
+        low = xp.floor(scaled)
+        up = xp.astype(oracle.rng.uniform(y.shape[-1]) < (scaled - low), y.dtype)
+        return self.grid * (low + up)
+
+    def step(self, state, oracle, t):
+        from array_api_compat import array_namespace
+
+        x = state.x
+        if t == 0:
+            x = self.grid * array_namespace(x).round(x / self.grid)
+        return Iterate(self.quantize(x - self.step_size(t) * self.estimator.estimate(oracle, x), oracle))

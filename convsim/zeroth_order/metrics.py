@@ -17,3 +17,14 @@ def particle_energy_of(problem, x, state):
 
 PARTICLE_ENERGY = StateMetric(particle_energy_of)
 """``metrics={"energy": PARTICLE_ENERGY}`` records V(ρ̂) at every checkpoint."""
+
+
+def grad_norm_of(problem, x):
+    """‖∇f(x)‖ per replica (the stationarity measure of nonconvex ZO theorems, not squared)."""
+    xp = array_namespace(x)
+    g = problem.grad(x)
+    return xp.sqrt(xp.sum(g * g, axis=-1))
+
+
+GRAD_NORM = grad_norm_of
+"""``metrics={"grad_norm": GRAD_NORM}`` records ‖∇f(x)‖ (a module-level function: process pools can pickle it)."""
