@@ -46,3 +46,23 @@ def test_epsilon_monotonicity_and_calibration_round_trip():
     assert z < 4.0  # tighter accounting than the moments accountant needs less noise for the same ε
     with pytest.raises(cs.ConvsimError, match="accountant"):
         accounting.epsilon(1.0, 0.01, 10, 1e-5, "moments")
+
+
+@pytest.mark.parametrize("epsilon", [0.5, 2.0, 8.0])
+def test_single_gaussian_release_calibration(epsilon):
+    # one Gaussian release (the streaming, single-participation mechanism of correlated-noise DP-FTRL): the calibrated
+    # z gives epsilon back, and the PLD accountant's epsilon at that z is the analytic Gaussian mechanism's
+    z = accounting.gaussian_noise_multiplier_for(epsilon, 1e-5)
+    assert accounting.gaussian_epsilon(z, 1e-5) == pytest.approx(epsilon, rel=1e-4)
+    assert accounting.gaussian_epsilon(z, 1e-5, "pld") == pytest.approx(analytic_gaussian_epsilon(z, 1e-5), rel=0.01)
+    assert accounting.gaussian_epsilon(z, 1e-5, "pld") <= epsilon * 1.001  # RDP is an upper bound
+
+
+def test_separation_is_total_variation_capped_by_the_chance_of_participating():
+    # Poisson sampling: the example takes part in no step with probability (1 - q)^T, so TV <= 1 - (1 - q)^T, an
+    # equality in the limit of no noise; more noise separates less
+    cap = 1 - (1 - 0.01) ** 100
+    tiny = accounting.separation(0.05, 0.01, 100, discretization=3e-2)
+    assert cap * 0.99 <= tiny <= cap * 1.001
+    seps = [accounting.separation(z, 0.01, 100, discretization=1e-2) for z in (0.5, 1.0, 2.0)]
+    assert tiny > seps[0] > seps[1] > seps[2] > 0

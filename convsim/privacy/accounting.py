@@ -54,3 +54,33 @@ def noise_multiplier_for(target_epsilon: float, sampling_rate: float, steps: int
     bracket = dp.LowerEndpointAndGuess(1e-3, 1.0)  # noise multipliers are positive
     return float(dp.calibrate_dp_mechanism(make, lambda z: dp_sgd_event(z, sampling_rate, steps), target_epsilon, delta,
                                            bracket_interval=bracket, tol=1e-6))
+
+
+def gaussian_noise_multiplier_for(target_epsilon: float, delta: float, accountant: str = "rdp") -> float:
+    """The noise multiplier z (noise std / L2 sensitivity) of ONE Gaussian release that is (ε, δ)-DP: the mechanism a
+    streaming run with one participation per example is, whatever its noise correlation (dp_accounting's calibration)."""
+    dp = _library()
+    positive("target_epsilon", target_epsilon)
+    require(0 < delta < 1, f"delta must be in (0, 1), got {delta}")
+    require(accountant in ACCOUNTANTS, f"unknown accountant {accountant!r}; choose from {', '.join(ACCOUNTANTS)}")
+    bracket = dp.ExplicitBracketInterval(0.3, 1000.0)  # ε from ~30 down to ~0.005 at δ = 1e-5; PLD cannot start near 0
+    return float(dp.calibrate_dp_mechanism(lambda: _accountant(accountant), dp.GaussianDpEvent, target_epsilon, delta,
+                                           bracket_interval=bracket, tol=1e-6))
+
+
+def gaussian_epsilon(noise_multiplier: float, delta: float, accountant: str = "rdp") -> float:
+    """ε at δ of one Gaussian release with noise multiplier z."""
+    require(0 < delta < 1, f"delta must be in (0, 1), got {delta}")
+    acc = _accountant(accountant)
+    acc.compose(_library().GaussianDpEvent(positive("noise_multiplier", noise_multiplier)))
+    return float(acc.get_epsilon(delta))
+
+
+def separation(noise_multiplier: float, sampling_rate: float, steps: int, discretization: float = 1e-3) -> float:
+    """The largest vertical gap between the trade-off curve of ``steps`` Poisson-subsampled Gaussian steps and the
+    random-guessing line 1 − α: the total variation distance of the dominating pair, δ(ε = 0) of dp_accounting's
+    privacy-loss-distribution accountant (an upper bound, tighter for a finer ``discretization``)."""
+    dp = _library()
+    acc = dp.pld.PLDAccountant(value_discretization_interval=positive("discretization", discretization))
+    acc.compose(dp_sgd_event(noise_multiplier, sampling_rate, steps))
+    return float(acc.get_delta(0.0))
