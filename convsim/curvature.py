@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .errors import ConvsimError, positive, require
 
 PROBES = ("rademacher", "gaussian")
@@ -88,3 +90,56 @@ def gauss_newton_bartlett_diagonal(problem, x, rng):
     g = xp.sum(rows * weights[..., None], axis=1) / B
     out = B * g * g
     return out + problem.reg if problem.reg else out
+
+
+def _row_dot(xp, a, b):
+    return xp.sum(a * b, axis=-1, keepdims=True)
+
+
+def _power_iteration(xp, hvp, v, iterations: int, shift):
+    """``iterations`` steps of v ← (H − shift I) v/‖·‖ per row; returns the last unit vector."""
+    for _ in range(iterations):
+        w = hvp(v) - shift * v
+        norm = xp.sqrt(_row_dot(xp, w, w))
+        # a row whose product vanishes (H v = shift v exactly) keeps its vector: no 0/0
+        v = xp.where(norm > 0, w / xp.where(norm > 0, norm, xp.ones_like(norm)), v)
+    return v
+
+
+def top_hessian_eigenvalue(problem, x, iterations: int = 100, seed: int = 0):
+    """The largest (algebraic) eigenvalue of ∇²f(x) for every row of ``x``, shape ``(R,)``, by batched power
+    iteration on the problem's Hessian-vector products.
+
+    Every replica starts from the same unit vector (a fixed draw from ``seed``, so the estimate is a
+    deterministic function of x).  Power iteration on H converges to the eigenvalue of largest modulus; where
+    that one is negative (λ ≈ λmin) a second pass runs on H − λ I, whose spectrum [0, λmax − λ] is
+    non-negative with λmax on top.  Returns the Rayleigh quotient vᵀHv of the final unit vector; its error
+    decays like (λ₂/λ₁)^(2·iterations) for a symmetric H with a gap.
+    """
+    positive("iterations", iterations, integer=True)
+    xp = problem.namespace_of(x)
+    start = np.random.default_rng(seed).standard_normal(problem.dim)
+    start /= np.linalg.norm(start)
+    v = xp.zeros_like(x) + xp.asarray(start, dtype=x.dtype)
+    hvp = lambda u: problem.hvp(x, u)
+    v = _power_iteration(xp, hvp, v, iterations, 0.0)
+    estimate = _row_dot(xp, v, hvp(v))
+    shift = xp.where(estimate < 0, estimate, xp.zeros_like(estimate))
+    # only rows whose dominant eigenvalue is negative need the shifted pass; the others keep v
+    if bool(xp.any(shift < 0)):
+        u = _power_iteration(xp, hvp, xp.zeros_like(x) + xp.asarray(start, dtype=x.dtype), iterations, shift)
+        v = xp.where(shift < 0, u, v)
+        estimate = _row_dot(xp, v, hvp(v))
+    return estimate[:, 0]
+
+
+@dataclass(frozen=True)
+class Sharpness:
+    """Metric: the sharpness λ_max(∇²f(x)) of every replica by :func:`top_hessian_eigenvalue` (a frozen
+    dataclass, so runs are keyed by its settings and process pools can pickle it)."""
+
+    iterations: int = 100
+    seed: int = 0
+
+    def __call__(self, problem, x):
+        return top_hessian_eigenvalue(problem, x, self.iterations, self.seed)

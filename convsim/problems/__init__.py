@@ -2,17 +2,22 @@
 
 from .base import Problem
 from .classification import SeparableLogistic
+from .diagonal_network import DiagonalNetwork
 from .finite_sum import FiniteSum, LeastSquares, LogisticRegression
 from .interpolating import InterpolatingLeastSquares
 from .matrix_sensing import MatrixSensing
 from .nonsmooth import MaxOfAffine, WeightedL1
 from .quadratic import Quadratic
+from .scalar_network import ScalarNetwork
 from .test_functions import Ackley, BallQuadratic, Rastrigin, StrictSaddle
+from .two_minimum import TwoMinimum
 
 REGISTRY = {cls.name: cls for cls in (Quadratic, LeastSquares, LogisticRegression, WeightedL1, MaxOfAffine,
                                       InterpolatingLeastSquares, MatrixSensing,
-                                      SeparableLogistic, Rastrigin, Ackley, StrictSaddle, BallQuadratic)}
+                                      SeparableLogistic, Rastrigin, Ackley, StrictSaddle, BallQuadratic,
+                                      TwoMinimum, ScalarNetwork, DiagonalNetwork)}
 
 __all__ = ["Problem", "Quadratic", "FiniteSum", "LeastSquares", "LogisticRegression", "WeightedL1", "MaxOfAffine",
            "InterpolatingLeastSquares", "MatrixSensing", "SeparableLogistic",
-           "Rastrigin", "Ackley", "StrictSaddle", "BallQuadratic", "REGISTRY"]
+           "Rastrigin", "Ackley", "StrictSaddle", "BallQuadratic", "TwoMinimum", "ScalarNetwork", "DiagonalNetwork",
+           "REGISTRY"]
