@@ -1,5 +1,6 @@
 """Problems: the batch-first protocol and the shipped instances."""
 
+from .autoencoder import OrderedLinearAutoencoder
 from .base import Problem
 from .classification import SeparableLogistic
 from .diagonal_network import DiagonalNetwork
@@ -8,6 +9,7 @@ from .interpolating import InterpolatingLeastSquares
 from .matrix_sensing import MatrixSensing
 from .nonsmooth import MaxOfAffine, WeightedL1
 from .quadratic import Quadratic
+from .robust_sensing import RobustMatrixSensing
 from .scalar_network import ScalarNetwork
 from .test_functions import Ackley, BallQuadratic, Rastrigin, StrictSaddle
 from .two_minimum import TwoMinimum
@@ -15,9 +17,10 @@ from .two_minimum import TwoMinimum
 REGISTRY = {cls.name: cls for cls in (Quadratic, LeastSquares, LogisticRegression, WeightedL1, MaxOfAffine,
                                       InterpolatingLeastSquares, MatrixSensing,
                                       SeparableLogistic, Rastrigin, Ackley, StrictSaddle, BallQuadratic,
-                                      TwoMinimum, ScalarNetwork, DiagonalNetwork)}
+                                      TwoMinimum, ScalarNetwork, DiagonalNetwork, OrderedLinearAutoencoder,
+                                      RobustMatrixSensing)}
 
 __all__ = ["Problem", "Quadratic", "FiniteSum", "LeastSquares", "LogisticRegression", "WeightedL1", "MaxOfAffine",
            "InterpolatingLeastSquares", "MatrixSensing", "SeparableLogistic",
            "Rastrigin", "Ackley", "StrictSaddle", "BallQuadratic", "TwoMinimum", "ScalarNetwork", "DiagonalNetwork",
-           "REGISTRY"]
+           "OrderedLinearAutoencoder", "RobustMatrixSensing", "REGISTRY"]
