@@ -17,3 +17,20 @@ from .tails import TailIndex, hill_gamma, hill_index, hill_interval, index_serie
 
 __all__ = ["ScalarLSA", "kesten_index", "log_abs_normal_moment", "TailIndex", "hill_gamma", "hill_index",
            "hill_interval", "index_series"]
+
+from .hippo import PerturbThenDiagonalize, davies_bound, eigenvector_condition, legs_matrix
+
+__all__ += ["PerturbThenDiagonalize", "davies_bound", "eigenvector_condition", "legs_matrix"]
+
+from .consistency import CompSumLoss, error_transformation, worst_case, zero_one_regret
+
+__all__ += ["CompSumLoss", "error_transformation", "worst_case", "zero_one_regret"]
+
+from .quantized_preconditioner import (BlockQuantizer, EigenQuantizedRoot, MatrixQuantizedRoot, exact_root,
+                                       relative_error)
+
+__all__ += ["BlockQuantizer", "EigenQuantizedRoot", "MatrixQuantizedRoot", "exact_root", "relative_error"]
+
+from .bags import BagLosses
+
+__all__ += ["BagLosses"]
