@@ -59,11 +59,13 @@ def gauss_newton_bartlett_diagonal(problem, x, rng):
 
     Its mean is the diagonal of the Gauss-Newton matrix (Bartlett's second identity).
     Supported models (B = the problem's batch size):
+
       - finite-sum least squares (Gaussian likelihood, unit variance): ŷ_b = a_bᵀx + ξ_b, so
         ĝ = −(1/B) Σ a_b ξ_b and E = diag((1/n) Σ a_i a_iᵀ);
       - logistic regression: ŷ_b = ±1 with P(+1) = σ(a_bᵀx), so E = diag((1/n) Σ σ(1−σ) a_i a_iᵀ);
       - quadratics, read as the population least squares ½E(aᵀ(x−x*) − ε)² with features
         a ~ N(0, H): ĝ = −(1/B) Σ a_b ξ_b and E = diag H.
+
     Regularization (reg/2)‖x‖² is deterministic and adds reg to the diagonal.
     """
     from .problems.finite_sum import LeastSquares, LogisticRegression  # problems import after this module

@@ -6,12 +6,12 @@ LSA solves Ā θ = b̄ from random estimates (A_k, b_k): θ_{k+1} = θ_k − η 
 ``cs.methods.SGD(eta)`` runs, batched over replicas, with its draws from the replica streams.
 
 In one dimension the recursion is the random affine map θ ← M θ + Q with M = 1 − η a, Q = η b.  When
-E log|M| < 0 it has a unique stationary law, and by the Kesten–Goldie theorem (Goldie 1991,
+E log abs(M) < 0 it has a unique stationary law, and by the Kesten–Goldie theorem (Goldie 1991,
 Ann. Appl. Probab. 1(1), Theorem 4.1 with Corollary 2.4; Buraczewski, Damek & Mikosch 2016, Theorem
-2.4.4) its tails are polynomial, P(|θ_∞| > t) ~ c t^(−κ), where κ > 0 solves E|1 − η a|^κ = 1
-(assumptions: log|M| non-arithmetic, E|M|^κ log⁺|M| < ∞, E|Q|^κ < ∞, P(Mc + Q = c) < 1 for every c;
+2.4.4) its tails are polynomial, P(abs(θ_∞) > t) ~ c t^(−κ), where κ > 0 solves E abs(1 − η a)^κ = 1
+(assumptions: log abs(M) non-arithmetic, E abs(M)^κ log⁺ abs(M) < ∞, E abs(Q)^κ < ∞, P(Mc + Q = c) < 1 for every c;
 all hold for Gaussian a and b).  :func:`kesten_index` solves that equation exactly for Gaussian a:
-E|M|^p is the absolute moment of a normal law, in closed form through Kummer's function 1F1.
+E abs(M)^p is the absolute moment of a normal law, in closed form through Kummer's function 1F1.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class ScalarLSA(Problem):
 
 
 def log_abs_normal_moment(p, mean: float, std: float):
-    """log E|Z|^p for Z ~ N(mean, std²), p > −1: std^p 2^(p/2) Γ((p+1)/2)/√π · 1F1(−p/2; 1/2; −mean²/(2 std²))."""
+    """log E abs(Z)^p for Z ~ N(mean, std²), p > −1: std^p 2^(p/2) Γ((p+1)/2)/√π · 1F1(−p/2; 1/2; −mean²/(2 std²))."""
     p = np.asarray(p, dtype=np.float64)
     z = mean * mean / (2.0 * std * std)
     return (p * math.log(std) + 0.5 * p * math.log(2.0) + scipy.special.gammaln(0.5 * (p + 1.0))
@@ -81,10 +81,10 @@ def log_abs_normal_moment(p, mean: float, std: float):
 
 
 def kesten_index(eta: float, a_mean: float = 1.0, a_std: float = 1.0) -> float:
-    """The tail index κ > 0 of stationary scalar LSA with step ``eta``: the root of E|1 − η a|^κ = 1, a ~ N(a_mean, a_std²).
+    """The tail index κ > 0 of stationary scalar LSA with step ``eta``: the root of E abs(1 − η a)^κ = 1, a ~ N(a_mean, a_std²).
 
-    p ↦ log E|M|^p is convex and vanishes at 0; it has a positive root iff its slope at 0,
-    E log|M|, is negative (a stationary law exists) and |M| > 1 with positive probability
+    p ↦ log E abs(M)^p is convex and vanishes at 0; it has a positive root iff its slope at 0,
+    E log abs(M), is negative (a stationary law exists) and abs(M) > 1 with positive probability
     (always, for Gaussian a with a_std > 0).  The root is bracketed by the minimizer and a
     doubling search, then found by Brent's method.
     """

@@ -21,7 +21,7 @@ from ..errors import ConvsimError, positive, require
 
 
 def hill_gamma(samples, k: int) -> np.ndarray:
-    """Hill's γ̂ = 1/α̂ of |samples| along axis 0 from the k largest (host arrays; shape samples.shape[1:])."""
+    """Hill's γ̂ = 1/α̂ of abs(samples) along axis 0 from the k largest (host arrays; shape samples.shape[1:])."""
     x = np.abs(np.asarray(samples, dtype=np.float64))
     n = x.shape[0]
     k = positive("k", k, integer=True)

@@ -144,7 +144,7 @@ class OrderedLinearAutoencoder(Problem):
         return xp.concat([xp.reshape(G @ Vb, (R, -1)), xp.reshape(G.mT @ Ub, (R, -1))], axis=1)
 
     def misalignment(self, x, order=None):
-        """1 − |cos(u_i, e_{order_i})| for each decoder column i (R, k); ``order`` (default 1..k, 1-based)
+        """1 − abs(cos(u_i, e_{order_i})) for each decoder column i (R, k); ``order`` (default 1..k, 1-based)
         names the principal direction column i is compared with: 0 once column i is that direction."""
         xp = self.namespace_of(x)
         U, _ = self.factors(x)
@@ -184,7 +184,7 @@ def nested_loss(problem, x):
 
 
 def mean_misalignment(problem, x, order=None):
-    """Metric: the mean over decoder columns of 1 − |cos(u_i, e_{order_i})| (bind ``order`` with
+    """Metric: the mean over decoder columns of 1 − abs(cos(u_i, e_{order_i})) (bind ``order`` with
     functools.partial, which process pools can pickle)."""
     xp = problem.namespace_of(x)
     return xp.mean(problem.misalignment(x, order), axis=-1)

@@ -11,11 +11,11 @@ Every minimizer has π = y; there the Hessian is ∇π∇πᵀ, so its sharpness
 
 Gradient flow ẇ = −∇f conserves the balances w_i² − w_j² (d/dt w_i² = −2(π − y)π for every i), so
 the gradient-flow solution (GFS) reached from w is w_i(∞)² = w_i² + c with the signs of w kept and c
-the root of Σ_i log(w_i² + c) = 2 log|y|, unique on (−min_i w_i², ∞) when sign π(w) = sign y (the
+the root of Σ_i log(w_i² + c) = 2 log abs(y), unique on (−min_i w_i², ∞) when sign π(w) = sign y (the
 left side increases in c).  ``gfs_sharpness(w)`` = y² Σ_i 1/(w_i² + c) is the sharpness of that
 minimizer (Kreisler, Shpigel Nacson, Soudry & Carmon 2023, arXiv 2305.13064, who call it the GFS
 sharpness); c is found by batched bisection to float64 resolution.  ``minimum_sharpness`` is the
-smallest sharpness over all minimizers, D |y|^{2 − 2/D} at the balanced |w_i| = |y|^{1/D}.
+smallest sharpness over all minimizers, D abs(y)^{2 − 2/D} at the balanced abs(w_i) = abs(y)^{1/D}.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ class ScalarNetwork(Problem):
         return dpi * xp.sum(dpi * v, axis=-1, keepdims=True) + r[:, None] * second
 
     def gfs_shift(self, x):
-        """c with Σ_i log(w_i² + c) = 2 log|y| per row (R,), by bisection on (−min w_i², |y|^{2/D}]."""
+        """c with Σ_i log(w_i² + c) = 2 log abs(y) per row (R,), by bisection on (−min w_i², abs(y)^{2/D}]."""
         xp = self.namespace_of(x)
         sq = x * x
         lo = -xp.min(sq, axis=-1)
@@ -114,7 +114,7 @@ class ScalarNetwork(Problem):
         return 0.5 * (lo + hi)
 
     def gfs_point(self, x):
-        """The gradient-flow solution from each row: |w_i| → √(w_i² + c), signs kept (R, D)."""
+        """The gradient-flow solution from each row: abs(w_i) → √(w_i² + c), signs kept (R, D)."""
         xp = self.namespace_of(x)
         c = self.gfs_shift(x)
         return xp.sign(x) * xp.sqrt(xp.maximum(x * x + c[:, None], xp.zeros_like(x)))
@@ -132,7 +132,7 @@ class ScalarNetwork(Problem):
 
     @property
     def minimum_sharpness(self) -> float:
-        """The flattest minimizer's sharpness, D |y|^{2 − 2/D} (all |w_i| = |y|^{1/D})."""
+        """The flattest minimizer's sharpness, D abs(y)^{2 − 2/D} (all abs(w_i) = abs(y)^{1/D})."""
         return float(self.depth * abs(self.target) ** (2.0 - 2.0 / self.depth))
 
     def constants(self):

@@ -195,10 +195,10 @@ RANK_WEIGHTS = ("dag", "code")
 
 
 def ranking_weights(queries: int, top: int, rule: str = "dag"):
-    """Host weights w_r of the ranking estimator g = Σ_r w_r z_(r) / |E| by rank r = 0..m−1 (0 = lowest f; ranks ≥ k
-    are unranked), and |E| = k(k−1)/2 + k(m−k), the number of edges of the comparison graph the top-k ranking
+    """Host weights w_r of the ranking estimator g = Σ_r w_r z_(r) / #E by rank r = 0..m−1 (0 = lowest f; ranks ≥ k
+    are unranked), and #E = k(k−1)/2 + k(m−k), the number of edges of the comparison graph the top-k ranking
     implies.  ``"dag"``: w_r = (times the point loses) − (times it wins) = 2r − m + 1 for ranked points, k for
-    unranked ones (they sum to 0: g = Σ_edges (z_loser − z_winner)/|E|); ``"code"``: the authors' code
+    unranked ones (they sum to 0: g = Σ_edges (z_loser − z_winner)/#E); ``"code"``: the authors' code
     (TZW1998/Taming-Stable-Diffusion-with-Human-Ranking-Feedback optimizer.py), whose ascent weights m − 2r and −k
     are, for descent, 2r − m on ranked points and k on unranked ones (they sum to −k: an extra zero-mean term)."""
     import numpy as np
@@ -215,7 +215,7 @@ class RankingOracle(Estimator):
     """ZO-RankSGD's rank-based estimator: only the order of the m values f(x + μ z_i) is used.
 
     m Gaussian queries z_i ~ N(0, I) at radius μ (``smoothing``); the (m, k) ranking oracle reveals the indices of
-    the k lowest values in order; g = (1/|E|) Σ_{(i better than j)} (z_j − z_i) over the edges of the comparison
+    the k lowest values in order; g = (1/#E) Σ_{(i better than j)} (z_j − z_i) over the edges of the comparison
     graph (:func:`ranking_weights`).  For small μ (exactly, for linear f) E g = κ(m, k) ∇f/‖∇f‖ with κ the
     order-statistic constant of :func:`convsim.zeroth_order.theory.ranking_mean_factor`: a direction, not a
     gradient (the oracle sees no scale).  One estimate costs m queries.
@@ -263,7 +263,7 @@ class MaskedTwoPoint(Estimator):
 
     g = (1/n) Σ_k δ_k z_k as :class:`GaussianTwoPoint`, with the perturbation restricted to the mask: the
     sparse-perturbation ZO of Sparse MeZO / SensZOQ (a fixed set of sensitive coordinates).  On a quadratic with
-    central differences E g = P ∇f and E‖g‖² = ((s + 2)/n + 1 − 1/n)‖P∇f‖², P the mask's projection, s = |support|.
+    central differences E g = P ∇f and E‖g‖² = ((s + 2)/n + 1 − 1/n)‖P∇f‖², P the mask's projection, s = #support.
     ``support=()`` means the full space (the estimator is then :class:`GaussianTwoPoint`).
     """
 
