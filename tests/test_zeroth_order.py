@@ -219,5 +219,5 @@ def test_zeroth_order_methods_agree_across_backends(method):
 def test_registry_lists_every_estimator_and_method_with_a_source():
     assert set(zo.REGISTRY) == {"zo-gaussian", "zo-sphere", "zo-one-point", "zo-coordinate", "zo-sgd",
                                 "zo-frank-wolfe", "cbo", "zo-ranking", "zo-masked", "zo-sgd-perturbed",
-                                "zo-sgd-quantized", "lozo", "gfm-plus"}
+                                "zo-sgd-quantized", "lozo", "gfm-plus", "zo-hybrid", "zo-sah"}
     assert all(c.description and c.source for c in zo.REGISTRY.values())

@@ -430,3 +430,63 @@ class QuantizedZOSGD(ZOSGD):
         if t == 0:
             x = self.grid * array_namespace(x).round(x / self.grid)
         return Iterate(self.quantize(x - self.step_size(t) * self.estimator.estimate(oracle, x), oracle))
+
+
+@dataclass(frozen=True)
+class ZOSAH(Method):
+    """ZO-SAH on coordinate pairs: Newton steps in m/2 random 2-D coordinate subspaces from interpolated quadratics.
+
+    Per step each replica draws a random disjoint set of ``pairs`` coordinate pairs (i, j), interpolates the
+    quadratic through f at x, x ± εe_i, x ± εe_j, x + ε(e_i + e_j) (1 + 5·pairs values), and moves by the
+    Newton step of that 2-D model (``curvature=False``: the plain central-difference gradient step).
+    """
+
+    step_size: Schedule | float
+    pairs: int = 1
+    smoothing: float = 1e-2
+    curvature: bool = True
+
+    name = "zo-sah"
+    description = "subspace approximate-Hessian ZO: Newton steps in random 2-D coordinate subspaces"
+    source = "Kim, Lee, Lee & Kim, ZO-SAH (arXiv 2507.06125)"
+
+    def __post_init__(self):
+        self._schedule_step_size()
+
+    def init(self, x0):
+        return Iterate(x0)
+
+    def step(self, state, oracle, t):
+        from array_api_compat import array_namespace
+
+        xp = array_namespace(state.x)
+        x = state.x
+        R, d = x.shape
+        p, eps = self.pairs, self.smoothing
+        order = xp.argsort(oracle.rng.uniform(d), axis=1)  # a random disjoint set of pairs per replica
+        coords = xp.arange(d)
+        onehot = lambda k: xp.astype(xp.expand_dims(order[:, k], axis=-1) == coords, x.dtype)  # (R, d)
+        ei = xp.stack([onehot(2 * k) for k in range(p)], axis=1)  # (R, p, d)
+        ej = xp.stack([onehot(2 * k + 1) for k in range(p)], axis=1)
+        centre = xp.expand_dims(x, axis=1)
+        offsets = (ei, -ei, ej, -ej, ei + ej)
+        points = xp.concat([centre + eps * o for o in offsets], axis=1)  # (R, 5p, d)
+        values = xp.reshape(oracle.value(xp.reshape(points, (R * 5 * p, d))), (R, 5, p))
+        f0 = xp.expand_dims(oracle.value(x), axis=-1)
+        fi, fmi, fj, fmj, fij = (values[:, k, :] for k in range(5))
+        gi, gj = (fi - fmi) / (2 * eps), (fj - fmj) / (2 * eps)
+        if self.curvature:
+            hii, hjj = (fi - 2 * f0 + fmi) / eps ** 2, (fj - 2 * f0 + fmj) / eps ** 2
+            hij = (fij - fi - fj + f0) / eps ** 2
+            det = hii * hjj - hij * hij
+            ui, uj = (hjj * gi - hij * gj) / det, (hii * gj - hij * gi) / det
+        else:
+            ui, uj = gi, gj
+        v = xp.sum(xp.expand_dims(ui, axis=-1) * ei + xp.expand_dims(uj, axis=-1) * ej, axis=1)
+        return Iterate(x - self.step_size(t) * v)
+
+    def evaluation_counts(self) -> tuple[int, int]:
+        return (1 + 5 * self.pairs, 0)
+
+    def spec(self):
+        return {**super().spec(), "evaluations": list(self.evaluation_counts())}
