@@ -9,6 +9,7 @@ from .interpolating import InterpolatingLeastSquares
 from .matrix_sensing import MatrixSensing
 from .nonsmooth import MaxOfAffine, WeightedL1
 from .quadratic import Quadratic
+from .relu_convex import ConvexReluRegression
 from .robust_sensing import RobustMatrixSensing
 from .scalar_network import ScalarNetwork
 from .test_functions import Ackley, BallQuadratic, Rastrigin, StrictSaddle
@@ -18,9 +19,10 @@ REGISTRY = {cls.name: cls for cls in (Quadratic, LeastSquares, LogisticRegressio
                                       InterpolatingLeastSquares, MatrixSensing,
                                       SeparableLogistic, Rastrigin, Ackley, StrictSaddle, BallQuadratic,
                                       TwoMinimum, ScalarNetwork, DiagonalNetwork, OrderedLinearAutoencoder,
-                                      RobustMatrixSensing)}
+                                      RobustMatrixSensing, ConvexReluRegression)}
 
 __all__ = ["Problem", "Quadratic", "FiniteSum", "LeastSquares", "LogisticRegression", "WeightedL1", "MaxOfAffine",
            "InterpolatingLeastSquares", "MatrixSensing", "SeparableLogistic",
            "Rastrigin", "Ackley", "StrictSaddle", "BallQuadratic", "TwoMinimum", "ScalarNetwork", "DiagonalNetwork",
-           "OrderedLinearAutoencoder", "RobustMatrixSensing", "REGISTRY"]
+           "OrderedLinearAutoencoder", "RobustMatrixSensing",
+           "ConvexReluRegression", "REGISTRY"]
