@@ -184,3 +184,20 @@ def test_adaptive_batch_grows_by_the_norm_test():
     state = m.step(m.init(x0), Oracle(p, None), 0)
     g_norm_sq = float(np.sum(np.asarray(p.grad(x0)) ** 2))
     assert float(state.batch[0, 0]) == np.ceil(40.0 / (0.25 * g_norm_sq))
+
+
+# --- the shared SineWell test function ---------------------------------------------------------------------
+def test_sine_well_gradient_and_noise(backend):
+    p = cs.problems.SineWell(dim=5, sigma=0.5, start=1.5)
+    xp = cs.backend.namespace(backend)
+    x = np.random.default_rng(1).normal(size=(3, 5))
+    grad = cs.backend.to_numpy(p.grad(cs.backend.asarray(xp, x, cs.backend.dtype_of(xp, "float64"))))
+    numeric = np.stack([scipy.optimize.approx_fprime(row, lambda v: float(np.sum(v * v / 2 + np.sin(2 * v) ** 2 / 2)),
+                                                     1e-7) for row in x])
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-6)
+    # one SGD step from x0 with step 1 lands at x0 - grad - sigma z: its mean and spread over replicas
+    tr = cs.simulate(p, cs.methods.SGD(1.0), 1, 4096, backend=backend, metrics={"x0": lambda q, y: y[:, 0]},
+                     record=[1], seed=2)
+    moved = tr.values("x0")[:, -1]
+    assert abs(moved.mean() - (1.5 - (1.5 + np.sin(6.0)))) < 4 * 0.5 / 64
+    assert moved.std() == pytest.approx(0.5, rel=0.05)

@@ -12,17 +12,17 @@ from .quadratic import Quadratic
 from .relu_convex import ConvexReluRegression
 from .robust_sensing import RobustMatrixSensing
 from .scalar_network import ScalarNetwork
-from .test_functions import Ackley, BallQuadratic, Rastrigin, StrictSaddle
+from .test_functions import Ackley, BallQuadratic, Rastrigin, SineWell, StrictSaddle
 from .two_minimum import TwoMinimum
 
 REGISTRY = {cls.name: cls for cls in (Quadratic, LeastSquares, LogisticRegression, WeightedL1, MaxOfAffine,
                                       InterpolatingLeastSquares, MatrixSensing,
                                       SeparableLogistic, Rastrigin, Ackley, StrictSaddle, BallQuadratic,
                                       TwoMinimum, ScalarNetwork, DiagonalNetwork, OrderedLinearAutoencoder,
-                                      RobustMatrixSensing, ConvexReluRegression)}
+                                      RobustMatrixSensing, ConvexReluRegression, SineWell)}
 
 __all__ = ["Problem", "Quadratic", "FiniteSum", "LeastSquares", "LogisticRegression", "WeightedL1", "MaxOfAffine",
            "InterpolatingLeastSquares", "MatrixSensing", "SeparableLogistic",
            "Rastrigin", "Ackley", "StrictSaddle", "BallQuadratic", "TwoMinimum", "ScalarNetwork", "DiagonalNetwork",
            "OrderedLinearAutoencoder", "RobustMatrixSensing",
-           "ConvexReluRegression", "REGISTRY"]
+           "ConvexReluRegression", "SineWell", "REGISTRY"]

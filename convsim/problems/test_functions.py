@@ -7,7 +7,10 @@
   global minimum 0 at x* = shift (gradient undefined at x*; grad returns 0 there).
 * :class:`StrictSaddle` — f(x) = ½ Σ_i h_i x_i² + (q/4) Σ_{i: h_i<0} x_i⁴: a strict saddle at 0 (curvature
   min h < 0) and minimizers at x_i = ±√(−h_i/q) on the negative directions, f* = −Σ h_i²/(4q).
-All are batch-first, array-API, deterministic (``stochastic_grad`` is the exact gradient).
+* :class:`SineWell` — f(x) = Σ_i (x_i²/2 + sin²(2x_i)/2): nonconvex (f'' = 1 + 4 cos(4x) dips to −3), 5-smooth,
+  Lipschitz Hessian, f* = 0 at 0; its stochastic gradients add N(0, σ²) per coordinate.
+All are batch-first and array-API; all but :class:`SineWell` are deterministic (``stochastic_grad`` is the
+exact gradient).
 """
 
 from __future__ import annotations
@@ -176,3 +179,33 @@ class BallQuadratic(Problem):
 
     def spec(self):
         return {"name": self.name, "d": self.dim, "center": array_digest(self.center), "radius": self.radius}
+
+
+class SineWell(Problem):
+    """f(x) = Σ_i (x_i²/2 + sin²(2x_i)/2), ∇f = x + sin(4x), stochastic gradients ∇f + N(0, σ² I), from x₀ = start·1."""
+
+    name = "sine-well"
+    description = "separable nonconvex sine well, 5-smooth, f* = 0 at 0, additive Gaussian gradient noise"
+
+    def __init__(self, dim: int = 10, sigma: float = 1.0, start: float = 2.0):
+        self.dim = int(positive("dim", dim, integer=True))
+        self.sigma = float(sigma)
+        require(self.sigma >= 0, f"sigma must be non-negative, got {sigma!r}")
+        self.start = float(start)
+
+    def value(self, x):
+        xp = self.namespace_of(x)
+        s = xp.sin(2.0 * x)
+        return xp.sum(0.5 * x * x + 0.5 * s * s, axis=-1)
+
+    def grad(self, x):
+        return x + self.namespace_of(x).sin(4.0 * x)
+
+    def stochastic_grad(self, x, rng):
+        return self.grad(x) + self.sigma * rng.normal(self.dim)
+
+    def initial_point(self):
+        return np.full(self.dim, self.start)
+
+    def spec(self):
+        return {"name": self.name, "d": self.dim, "sigma": self.sigma, "start": self.start}

@@ -55,7 +55,6 @@ Claims:
     not instantiated by any single run.
 """
 
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -174,37 +173,8 @@ NO_FRICTION = mu.custom("diffGrad's friction removed (xi = 1: Adam)", _as_adam(1
 NO_DIFFERENCE = mu.set_field("difference", False, on="Adan", name="Adan's gradient-difference term dropped")
 
 
-@dataclass(frozen=True)
-class SineWell(cs.problems.Problem):
-    """f(x) = Σ_i (x_i²/2 + sin²(2x_i)/2), ∇f = x + sin(4x): nonconvex (f'' = 1 + 4cos(4x) dips to −3), 5-smooth,
-    Lipschitz Hessian; stochastic gradients add N(0, σ²) per coordinate."""
-
-    dim: int = 10
-    sigma: float = 1.0
-    start: float = 2.0
-
-    name = "sine-well"
-
-    def value(self, x):
-        xp = self.namespace_of(x)
-        s = xp.sin(2.0 * x)
-        return xp.sum(0.5 * x * x + 0.5 * s * s, axis=-1)
-
-    def grad(self, x):
-        return x + self.namespace_of(x).sin(4.0 * x)
-
-    def stochastic_grad(self, x, rng):
-        return self.grad(x) + self.sigma * rng.normal(self.dim)
-
-    def initial_point(self):
-        return np.full(self.dim, self.start)
-
-    def spec(self):
-        return {"name": self.name, "d": self.dim, "sigma": self.sigma, "start": self.start}
-
-
 def adan_experiment(s, ctx):
-    problem = SineWell(s["adan_d"], s["adan_sigma"])
+    problem = cs.problems.SineWell(s["adan_d"], s["adan_sigma"])
     record = np.unique(np.geomspace(1, s["adan_steps"], 200).astype(int))
     return ctx.simulate(problem, cs.methods.Adan(s["adan_lr"]), s["adan_steps"], s["replicas"],
                         metrics=["grad_norm_sq"], record=record)

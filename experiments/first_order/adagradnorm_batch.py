@@ -29,7 +29,6 @@ What this does not show: the sample cost.  The batches grow to the cap (σ²/(θ
 vanishes), so the O(1/K) is in iterations, at a cost of up to 10⁸ samples per iteration here.
 """
 
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,36 +41,8 @@ SOURCE = cs.Source("AdAdaGrad: Adaptive Batch Size Schemes for Adaptive Gradient
                    "first-order stationary point of smooth nonconvex f (constants not read)")
 
 
-@dataclass(frozen=True)
-class SineWell(cs.problems.Problem):
-    """f(x) = Σ_i (x_i²/2 + sin²(2x_i)/2), ∇f = x + sin(4x); stochastic gradients add N(0, σ²) per coordinate."""
-
-    dim: int = 10
-    sigma: float = 1.0
-    start: float = 2.0
-
-    name = "sine-well-batch"
-
-    def value(self, x):
-        xp = self.namespace_of(x)
-        s = xp.sin(2.0 * x)
-        return xp.sum(0.5 * x * x + 0.5 * s * s, axis=-1)
-
-    def grad(self, x):
-        return x + self.namespace_of(x).sin(4.0 * x)
-
-    def stochastic_grad(self, x, rng):
-        return self.grad(x) + self.sigma * rng.normal(self.dim)
-
-    def initial_point(self):
-        return np.full(self.dim, self.start)
-
-    def spec(self):
-        return {"name": self.name, "d": self.dim, "sigma": self.sigma, "start": self.start}
-
-
 def experiment(s, ctx):
-    problem = SineWell(s["d"], s["sigma"])
+    problem = cs.problems.SineWell(s["d"], s["sigma"])
     method = cs.methods.AdagradNormAdaptiveBatch(1.0, test_constant=0.5, noise_variance=s["d"] * s["sigma"] ** 2)
     T = s["steps"]
     trace = ctx.simulate(problem, method, T, replicas=s["replicas"], metrics=["grad_norm_sq"], record=np.arange(T + 1))
