@@ -34,3 +34,7 @@ __all__ += ["BlockQuantizer", "EigenQuantizedRoot", "MatrixQuantizedRoot", "exac
 from .bags import BagLosses
 
 __all__ += ["BagLosses"]
+
+from .unnormalized import CompositionalMLE, GaussianMeanEstimation, NCE, nce_asymptotic_variance
+
+__all__ += ["CompositionalMLE", "GaussianMeanEstimation", "NCE", "nce_asymptotic_variance"]
