@@ -20,8 +20,9 @@ class Reference(Checker):
     ``reference · [1/(1+rtol), 1+rtol]``.  ``consistent`` when every interval lies inside
     the band, ``violated`` when some interval lies entirely outside it, ``inconclusive``
     otherwise (too few replicas to resolve ``rtol``).  The estimate and tightness are the
-    largest ratio mean/reference away from 1 on the decisive window (the upper half of
-    the points in log scale, where the reference has left its starting value).
+    largest ratio mean/reference away from 1 on the decisive window: with ``decisive="late"`` the
+    upper half of the points in log scale, where a curve in time has left its starting value; with
+    ``decisive="all"`` every point (abscissae that are categories or parameters, not steps).
 
     A reference must come from the problem (its constants, closed forms), never from
     the object under test: then a planted bug moves the run but not the reference.
@@ -29,8 +30,11 @@ class Reference(Checker):
 
     kind = "reference"
 
-    def __init__(self, metric, reference, *, rtol=0.05, window=None, what="reference", **kw):
+    def __init__(self, metric, reference, *, rtol=0.05, window=None, what="reference", decisive="late", **kw):
         super().__init__(metric, **kw)
+        if decisive not in ("late", "all"):
+            raise ConvsimError(f"decisive must be 'late' or 'all', got {decisive!r}")
+        self.decisive = decisive
         self.reference = reference
         self.rtol = positive("rtol", rtol)
         self.window = window
@@ -67,7 +71,7 @@ class Reference(Checker):
         outside = (hi < band_lo) | (lo > band_hi)
         inside = (lo >= band_lo) & (hi <= band_hi)
         ratio = mean / ref
-        decisive = _upper_log_half(x)
+        decisive = _upper_log_half(x) if self.decisive == "late" else np.ones(x.size, bool)
         j_dec = np.flatnonzero(decisive)[np.argmax(np.abs(np.log(np.maximum(ratio[decisive], 1e-300))))]
         if outside.any():
             j = int(np.flatnonzero(outside)[np.argmax(np.abs(np.log(np.maximum(ratio[outside], 1e-300))))])

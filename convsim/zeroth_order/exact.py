@@ -40,18 +40,12 @@ def zo_sgd_suboptimality(problem, step_size, *, law: str, directions: int, recor
     m = eigen_error_sq(problem).astype(np.float64)
     d, n = lam.size, int(directions)
     c = direction_constant(law, d)
-    gamma = as_schedule(step_size)
-    record = np.asarray(record, dtype=np.int64)
-    out = np.empty(record.size)
-    t = 0
-    for k, target in enumerate(record):
-        while t < target:
-            g = float(gamma(t))
-            lam2m = lam * lam * m
-            m = (1.0 - g * lam) ** 2 * m + g * g * ((c / n) * (2.0 * lam2m + lam2m.sum()) - lam2m / n)
-            t += 1
-        out[k] = 0.5 * float(np.sum(lam * m))
-    return out
+
+    def update(m, g):
+        lam2m = lam * lam * m
+        return (1.0 - g * lam) ** 2 * m + g * g * ((c / n) * (2.0 * lam2m + lam2m.sum()) - lam2m / n)
+
+    return recorded_recursion(m, update, lambda m: 0.5 * float(np.sum(lam * m)), step_size, record)
 
 
 def hybrid_zo_suboptimality(problem, step_size, *, first_order, directions: int, record) -> np.ndarray:
