@@ -11,6 +11,7 @@ from . import mutations, plot, store  # noqa: E402
 from . import bilevel  # noqa: E402
 from . import online  # noqa: E402
 from . import exact  # noqa: E402
+from . import manifolds  # noqa: E402
 
 __all__ = ["__version__", "simulate", "simulate_points", "sweep", "Experiment", "Trace", "Sweep", "Series", "ConvsimError", "Claim", "Context", "Source",
            # subpackages and modules

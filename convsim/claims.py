@@ -6,6 +6,7 @@ module level; :func:`discover` imports every such file and collects them.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib.util
 import os
@@ -101,6 +102,31 @@ class Context:
         new, hits = self.mutation.apply(obj)
         self.mutation_hits += hits
         return new
+
+    def experiment(self, experiment: Callable[[dict, "Context"], Any], settings: dict):
+        """``experiment(settings, self)``, computed once per invocation for a claim and the controls and
+        companions that share its experiment function and settings (a control would otherwise redo
+        the parent's uncached work: exact references, quadratures, ...).  Remembered like the runs,
+        for one claim file at a time; each caller gets its own deep copy; never under a mutation."""
+        if self.mutation is not None or not self.claim_source:
+            return experiment(settings, self)
+        try:
+            key = ("experiment", experiment, fingerprint({"settings": settings, "replicas": self.replicas,
+                                                          "backend": self.backend, "dtype": self.dtype,
+                                                          "seed": self.seed, "use_cache": self.use_cache}))
+        except Exception:  # settings that cannot be keyed by content: computed every time
+            return experiment(settings, self)
+        memory = self.runs.get(self.claim_source)
+        if memory is None:  # another file's runs and results: forgotten, as in _cached
+            self.runs.clear()
+            memory = self.runs[self.claim_source] = {}
+        if key not in memory:
+            first = len(self.runs_used)
+            memory[key] = (experiment(settings, self), self.runs_used[first:])
+        data, used = memory[key]
+        if used is not self.runs_used:
+            self.runs_used.extend(u for u in used if u not in self.runs_used)
+        return copy.deepcopy(data)
 
     def simulate(self, problem, method, steps, replicas, **kw) -> Trace:
         """:func:`convsim.simulate` with this context's settings, reusing stored results."""
@@ -322,7 +348,7 @@ class Claim:
             ctx.claim_source = file_digest(self.module)
         ctx.claim_id = self.negative_of or self.id  # a control shares its claim's runs
         began = time.perf_counter()
-        data = self.experiment(s, ctx)
+        data = ctx.experiment(self.experiment, s)
         verdict = self.check(data, s)
         return Outcome(self, verdict, data, s, time.perf_counter() - began)
 

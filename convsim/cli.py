@@ -207,7 +207,7 @@ def cmd_methods(args) -> int:
     return EXIT_OK
 
 
-METHOD_PACKAGES = ("methods", "zeroth_order", "distributed", "privacy")
+METHOD_PACKAGES = ("methods", "zeroth_order", "distributed", "privacy", "manifolds")
 
 
 def cmd_problems(args) -> int:

@@ -60,6 +60,19 @@ class Oracle:
                                "(a finite sum, or a problem with stochastic_value_and_grad)")
         return own(x, self.rng)
 
+    def same_sample_values_and_grads(self, x, move):
+        """``(f_ξ(x), ∇f_ξ(x), y, f_ξ(y), ∇f_ξ(y))``, y = ``move(∇f_ξ(x))``, from ONE minibatch ξ
+        (the record/replay of :meth:`same_sample_grads`; step-acceptance tests such as SMB's need the loss too)."""
+        own = getattr(self.problem, "stochastic_value_and_grad", None)
+        if own is None:
+            raise ConvsimError(f"problem {self.problem.name!r} has no minibatch loss; a same-minibatch acceptance "
+                               "test needs one (a finite sum, or a problem with stochastic_value_and_grad)")
+        recorder = _RecordingStream(self.rng)
+        f, g = own(x, recorder)
+        y = move(g)
+        f_y, g_y = own(y, recorder.replay())
+        return f, g, y, f_y, g_y
+
     def hvp(self, x, v):
         return self.problem.hvp(x, v)
 

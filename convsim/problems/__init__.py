@@ -3,6 +3,7 @@
 from .autoencoder import OrderedLinearAutoencoder
 from .base import Problem
 from .classification import SeparableLogistic
+from .constrained import QuadraticEquality
 from .diagonal_network import DiagonalNetwork
 from .finite_sum import FiniteSum, LeastSquares, LogisticRegression
 from .interpolating import InterpolatingLeastSquares
@@ -25,4 +26,4 @@ __all__ = ["Problem", "Quadratic", "FiniteSum", "LeastSquares", "LogisticRegress
            "InterpolatingLeastSquares", "MatrixSensing", "SeparableLogistic",
            "Rastrigin", "Ackley", "StrictSaddle", "BallQuadratic", "TwoMinimum", "ScalarNetwork", "DiagonalNetwork",
            "OrderedLinearAutoencoder", "RobustMatrixSensing",
-           "ConvexReluRegression", "SineWell", "REGISTRY"]
+           "ConvexReluRegression", "SineWell", "QuadraticEquality", "REGISTRY"]
