@@ -247,6 +247,30 @@ def _save_records(out: Path, name: str, records: list, quick: bool):
         tmp.replace(path)
 
 
+class _RecordSink:
+    """Records merged into OUT/<name> as they come, written at most every ``interval`` seconds and on
+    close (rewriting the whole index after every claim cost O(claims²): most of a catalogue run's
+    host time); a run that is interrupted or fails still writes what it has in ``close``."""
+
+    def __init__(self, out: Path, name: str, quick: bool, interval: float = 5.0):
+        self.out, self.name, self.quick, self.interval = out, name, quick, interval
+        self.pending, self.last = [], time.perf_counter()
+
+    def add(self, record: dict):
+        self.pending.append(record)
+        if time.perf_counter() - self.last >= self.interval:
+            self.flush()
+
+    def flush(self):
+        if self.pending:
+            _save_records(self.out, self.name, self.pending, self.quick)
+            self.pending = []
+        self.last = time.perf_counter()
+
+    def close(self):
+        self.flush()
+
+
 @contextlib.contextmanager
 def _locked(path: Path):
     try:
@@ -509,6 +533,7 @@ def _run(args):
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(chosen), unit="claim", disable=not interactive, leave=False)
+    sink = _RecordSink(out, "verdicts.json", args.quick)
     try:
         if args.jobs > 1 or args.scheduler:
             results = _in_parallel(_verify_one, job, _groups(claims, [c.id for c in chosen]), args.jobs,
@@ -519,10 +544,11 @@ def _run(args):
         for claim_id, record in results:
             if record is None:  # its workers died twice
                 record = _died_record(claims[claim_id], job)
-            _save_records(out, "verdicts.json", [record], args.quick)
+            sink.add(record)
             bar.update()
             yield record if not interactive else _with_bar(bar, record)
     finally:
+        sink.close()
         bar.close()
         _write_table(out)
 
@@ -769,6 +795,7 @@ def cmd_mutate(args) -> int:
     else:
         results = _serially(_mutate_one, job, job.context(), chosen, bar)
     records = []
+    sink = _RecordSink(Path(job.out), "mutations.json", args.quick)
     try:
         for claim_id, r in results:
             if r is None:
@@ -777,7 +804,7 @@ def cmd_mutate(args) -> int:
                      "backend": job.backend, "verdict": "error", "as_expected": False, "ok": False, "unguarded": False,
                      "mutations": [], "error": f"claim {c.id!r} could not run: its worker process died twice"}
             records.append(r)
-            _save_records(Path(job.out), "mutations.json", [r], args.quick)
+            sink.add(r)
             bar.update()
             if interactive:
                 bar.clear()
@@ -786,6 +813,7 @@ def cmd_mutate(args) -> int:
             elif args.format == "jsonl":
                 print(json.dumps(r), flush=True)
     finally:
+        sink.close()
         bar.close()
     due = [m for r in records for m in r["mutations"] if m["expect"] == "caught"]
     blind = [m for r in records for m in r["mutations"] if m["expect"] == "blind"]

@@ -21,7 +21,7 @@ second moment per ambient coordinate (the non-intrinsic generalization Sec. 3 of
 
 :class:`SPDMomentum` — Lin, Duruisseaux, Leok, Nielsen, Khan & Schmidt, "Simplifying Momentum-based
 Positive-definite Submanifold Optimization" (ICML 2023, arXiv 2302.09738): momentum in generalized
-normal coordinates for S = A Aᵀ, S(η) = A h(η) h(η)ᵀ Aᵀ with η symmetric and h(η) = I + η + η²/2:
+normal coordinates for S = A Aᵀ, S(η) = A h(η) h(η)ᵀ Aᵀ with η symmetric and h(η) = I + η + η²/2::
 
     μ ← α μ + Aᵀ G A         (G = ∇f(S) the Euclidean gradient, symmetric; the local-coordinate gradient
                                 at η = 0 up to the factor 2 absorbed in β)

@@ -57,7 +57,7 @@ class FrechetBall(Problem):
 
     @classmethod
     def collinear(cls, coordinates, ball_dim: int, x0_coordinates, **kw):
-        """Anchors t_kj e_1 on one diameter per component (``coordinates`` of shape (K, m), |t| < 1), start
+        """Anchors t_kj e_1 on one diameter per component (``coordinates`` of shape (K, m), abs(t) < 1), start
         x0_k e_1.  The diameter is a geodesic isometric to R by u = 2 artanh t, so the Fréchet mean is
         tanh(mean_j artanh t_kj) e_1 and f* = Σ_k var_j(u_kj) (population variance)."""
         t = np.asarray(coordinates, dtype=np.float64)

@@ -1,7 +1,7 @@
 """Stochastic model building (SMB; Birbil, Martin, Onay & Öztoprak 2021, arXiv 2111.07058), as in the authors'
 ``SMB.step_smb`` of sibirbil/SMB (source/smbsolve/smb.py), one parameter group.
 
-Each step draws ONE minibatch ξ and evaluates it at x and at the SGD trial point x_t = x − γ g:
+Each step draws ONE minibatch ξ and evaluates it at x and at the SGD trial point x_t = x − γ g::
 
     g = ∇f_ξ(x);  accept x_t if f_ξ(x_t) ≤ f_ξ(x) − c γ ‖g‖²  (or ‖g‖ < 1e-8);
     else, with s = −γ g, y = ∇f_ξ(x_t) − g, the model step x ← x + s⁺,
