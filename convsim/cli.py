@@ -357,10 +357,19 @@ class _Job:
                        chunk_size=self.chunk_size, threads=self.threads)
 
 
+_CATALOGUE: dict = {}
+
+
 def _claim(claim_id: str):
+    """A claim by id, from this process's catalogue (claim files are imported once per process anyway;
+    walking the folders again for every claim cost ~20 ms a claim), rediscovered for an unknown id."""
     from .claims import discover
 
-    return discover()[claim_id]  # claim files are imported once per process
+    where = os.environ.get("CONVSIM_EXPERIMENTS", "")
+    claims = _CATALOGUE.get(where)
+    if claims is None or claim_id not in claims:
+        claims = _CATALOGUE[where] = discover()
+    return claims[claim_id]
 
 
 def _verify_one(job: _Job, claim_id: str, ctx=None) -> dict:
@@ -417,9 +426,12 @@ def _die_once_for_tests():
         os._exit(1)
 
 
-def _groups(claims, ids: list) -> list[tuple]:
+def _groups(claims, ids: list, seconds: dict | None = None) -> list[tuple]:
     """Ids grouped by claim file: claims of one file share experiments (a claim, its controls, its
-    companions), which a worker then runs once and reuses from the store or its memory."""
+    companions), which a worker then runs once and reuses from the store or its memory.
+
+    Longest groups first (by ``seconds`` per id from an earlier run, else the number of claims), so
+    that no long group starts last while the other workers idle."""
     order, groups = [], {}
     for i in ids:
         key = claims[i].module or i
@@ -427,7 +439,21 @@ def _groups(claims, ids: list) -> list[tuple]:
             order.append(key)
             groups[key] = []
         groups[key].append(i)
-    return [tuple(groups[k]) for k in order]
+    seconds = seconds or {}
+    known = [v for v in seconds.values() if v > 0]
+    typical = sorted(known)[len(known) // 2] if known else 1.0  # an id never timed counts as a median claim
+    cost = {k: sum(seconds.get(i, typical) for i in groups[k]) for k in order}
+    return [tuple(groups[k]) for k in sorted(order, key=lambda k: -cost[k])]
+
+
+def _earlier_seconds(out: Path, quick: bool) -> dict:
+    """Seconds per claim id from OUT/verdicts.json (the last verify into OUT), for scheduling only."""
+    try:
+        stored = json.loads((Path(out) / "verdicts.json").read_text())
+        tag = "@quick" if quick else "@full"
+        return {r["id"]: float(r.get("seconds") or 0.0) for k, r in stored.items() if k.endswith(tag)}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
 
 
 def _in_parallel(fn, job: _Job, groups: list, jobs: int, scheduler: str | None = None):
@@ -536,8 +562,9 @@ def _run(args):
     sink = _RecordSink(out, "verdicts.json", args.quick)
     try:
         if args.jobs > 1 or args.scheduler:
-            results = _in_parallel(_verify_one, job, _groups(claims, [c.id for c in chosen]), args.jobs,
-                                   args.scheduler)
+            results = _in_parallel(_verify_one, job, _groups(claims, [c.id for c in chosen],
+                                                             _earlier_seconds(out, args.quick)),
+                                   args.jobs, args.scheduler)
         else:
             results = _serially(_verify_one, job, dataclasses.replace(job, progress=interactive).context(),
                                 chosen, bar)
@@ -791,7 +818,10 @@ def cmd_mutate(args) -> int:
     interactive = sys.stderr.isatty()
     bar = tqdm(total=len(chosen), unit="claim", disable=not interactive, leave=False)
     if args.jobs > 1 or args.scheduler:
-        results = _in_parallel(_mutate_one, job, _groups(claims, [c.id for c in chosen]), args.jobs, args.scheduler)
+        earlier = _earlier_seconds(Path(job.out), job.quick)  # a mutated claim runs once per mutation too
+        weighted = {c.id: earlier[c.id] * (1 + len(c.mutations)) for c in chosen if c.id in earlier}
+        results = _in_parallel(_mutate_one, job, _groups(claims, [c.id for c in chosen], weighted),
+                               args.jobs, args.scheduler)
     else:
         results = _serially(_mutate_one, job, job.context(), chosen, bar)
     records = []

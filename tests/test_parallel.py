@@ -198,3 +198,21 @@ def test_a_control_reuses_its_claims_run_under_no_cache(monkeypatch, capsys, tmp
     records = dict(cli._run_group(cli._verify_one, job, groups[0]))
     assert len(calls) == runs_of_the_claim
     assert {i: r["evidence"] for i, r in records.items()} == {i: together[i]["evidence"] for i in family}
+
+
+def test_groups_start_longest_first(tmp_path):
+    """Workers take the longest claim files first (no long group left to run alone at the end): by an
+    earlier run's seconds when OUT has them, else by the number of claims; an untimed id counts as a
+    median claim."""
+    claims = claims_module.discover()
+    gd = ["gd-linear", "gd-linear-exact", "gd-linear-neg"]
+    sgd = ["sgd-const-floor", "sgd-const-floor-neg"]
+    assert cli._groups(claims, sgd + gd) == [tuple(gd), tuple(sgd)]  # 3 claims before 2
+    slow_sgd = {"gd-linear": 0.1, "gd-linear-exact": 0.1, "gd-linear-neg": 0.1, "sgd-const-floor": 5.0}
+    assert cli._groups(claims, gd + sgd, slow_sgd) == [tuple(sgd), tuple(gd)]
+    (tmp_path / "verdicts.json").write_text(json.dumps({
+        "gd-linear@quick": {"id": "gd-linear", "seconds": 2.5}, "gd-linear@full": {"id": "gd-linear", "seconds": 9.0}}))
+    assert cli._earlier_seconds(tmp_path, quick=True) == {"gd-linear": 2.5}
+    assert cli._earlier_seconds(tmp_path, quick=False) == {"gd-linear": 9.0}
+    (tmp_path / "verdicts.json").write_text("{damaged")
+    assert cli._earlier_seconds(tmp_path, quick=True) == {}  # scheduling never fails on a damaged index

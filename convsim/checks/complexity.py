@@ -187,11 +187,11 @@ class Complexity(Checker):
                                 "the mean meets the largest eps at zero cost; choose smaller eps")
         u = np.log(eps)
 
-        def slope(a):
+        def slope(mean):  # of the resampled mean curves
             with np.errstate(divide="ignore", invalid="ignore"):
-                return ols_slope(u, np.log(first_passage(a.mean(axis=1), c[0], eps)))[0]
+                return ols_slope(u, np.log(first_passage(mean, c[0], eps)))[0]
 
-        est, lo, hi = bootstrap((y,), slope, self.confidence, self.seed, self.n_resamples)
+        est, lo, hi = bootstrap((y,), slope, self.confidence, self.seed, self.n_resamples, of_means=True)
         fit_slope, intercept = ols_slope(u, np.log(n))
         # The data plotted with this verdict is the metric against t, so no eps-axis line is drawn (law).
         return self._decide(s, eps, est, lo, hi, fit_slope, intercept, "cost for the mean", f"costs {np.round(n, 1)}",

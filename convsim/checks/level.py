@@ -50,7 +50,7 @@ class Level(Checker):
         if not math.isfinite(value) or value <= 0:
             raise ConvsimError(f"claimed level {self.claimed_expr} evaluates to {value}; it must be positive and finite")
         per_replica = y[:, mask].mean(axis=1)
-        est, lo, hi = bootstrap((per_replica,), lambda a: np.mean(a, axis=1), self.confidence, self.seed, self.n_resamples)
+        est, lo, hi = bootstrap((per_replica,), lambda m: m, self.confidence, self.seed, self.n_resamples, of_means=True)
         # Decide on the log scale, so the band is relative: [v/(1+rtol), v(1+rtol)].
         if lo <= 0:
             return self.verdict(INCONCLUSIVE, s, est, (lo, hi), (s.x[mask][0], s.x[mask][-1]), "level not positive")
@@ -101,8 +101,8 @@ class Compare(Checker):
                                 tightness=tightness("ratio", 1.0 / self.factor, window, "measured/claimed factor"))
         if ya.mean() <= 0 or yb.mean() <= 0:
             return self.verdict(INCONCLUSIVE, merged, None, None, None, "a mean is not positive")
-        stat = lambda p, q: np.log(np.mean(q, axis=1)) - np.log(np.mean(p, axis=1))
-        est, lo, hi = bootstrap((ya, yb), stat, self.confidence, self.seed, self.n_resamples)
+        stat = lambda p, q: np.log(q) - np.log(p)  # of the resampled means
+        est, lo, hi = bootstrap((ya, yb), stat, self.confidence, self.seed, self.n_resamples, of_means=True)
         decision = decide(lo, hi, math.log(self.factor), "lower", 0.0, 0.0)
         if decision == "consistent" and lo <= math.log(self.factor):  # the interval must clear the factor strictly
             decision = INCONCLUSIVE

@@ -41,8 +41,7 @@ class _LogFit(Checker):
         self.window = window
 
     def fit_statistic(self, u, x_w):
-        def stat(y):
-            mean = np.mean(y, axis=1)  # (resamples, checkpoints)
+        def stat(mean):  # the resampled means, (resamples, checkpoints)
             with np.errstate(divide="ignore", invalid="ignore"):
                 v = np.log(mean) - self.log_correction(x_w)
             return ols_slope(u, v)[0]
@@ -66,7 +65,8 @@ class _LogFit(Checker):
             return self.verdict(INCONCLUSIVE, s, None, None, (x_w[0], x_w[-1]),
                                 "the mean metric is zero or non-finite in the fit window (hit machine precision?)")
         u = np.log(x_w) if self.log_x else x_w
-        est, lo, hi = bootstrap((y_w,), self.fit_statistic(u, x_w), self.confidence, self.seed, self.n_resamples)
+        est, lo, hi = bootstrap((y_w,), self.fit_statistic(u, x_w), self.confidence, self.seed, self.n_resamples,
+                               of_means=True)
         slope, intercept = ols_slope(u, np.log(mean) - self.log_correction(x_w))
         return self.decide(s, est, lo, hi, (x_w[0], x_w[-1]), float(intercept))
 

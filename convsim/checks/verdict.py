@@ -201,24 +201,39 @@ def decide(lo: float, hi: float, claimed: float, bound: str, margin_low: float, 
 
 
 def bootstrap(samples: tuple[np.ndarray, ...], statistic: Callable, confidence: float, seed: int,
-              n_resamples: int = 2000) -> tuple[float, float, float]:
+              n_resamples: int = 2000, *, of_means: bool = False) -> tuple[float, float, float]:
     """Point estimate and percentile-bootstrap interval, resampling replicas (axis 0) jointly.
 
     ``statistic(*arrays)`` receives arrays of shape ``(B, R, ...)`` (B resamples of
-    the R replicas, paired across ``samples``) and returns shape ``(B,)``.
+    the R replicas, paired across ``samples``) and returns shape ``(B,)``; with ``of_means`` it
+    receives each resample's replica means instead, shape ``(B, ...)``, computed as resample
+    counts times the data (one matrix product instead of gathering B·R rows; the same resamples,
+    equal up to the order of summation).
     Replicas that are all identical (a deterministic run) give a zero-width interval.
     """
-    estimate = float(statistic(*(a[None] for a in samples))[0])
+    if of_means:
+        estimate = float(statistic(*(a.mean(axis=0)[None] for a in samples))[0])
+    else:
+        estimate = float(statistic(*(a[None] for a in samples))[0])
     n = samples[0].shape[0]
     if n < 2 or all(np.all(a == a[:1]) for a in samples):
         return estimate, estimate, estimate
     rng = np.random.default_rng(seed)
-    per_replica = sum(a[0].size for a in samples)
+    by_counts = of_means and all(np.all(np.isfinite(a)) for a in samples)  # 0 × inf would poison a mean
+    per_replica = n if by_counts else sum(a[0].size for a in samples)
     batch = max(1, min(n_resamples, 4_000_000 // max(1, n * per_replica)))
     stats = []
     for done in range(0, n_resamples, batch):
         idx = rng.integers(0, n, size=(min(batch, n_resamples - done), n))
-        stats.append(statistic(*(a[idx] for a in samples)))
+        if by_counts:
+            rows = idx.shape[0]
+            counts = np.bincount((idx + n * np.arange(rows)[:, None]).ravel(), minlength=rows * n).reshape(rows, n)
+            means = [(counts @ a.reshape(n, -1)).reshape(rows, *a.shape[1:]) / n for a in samples]
+            stats.append(statistic(*means))
+        elif of_means:
+            stats.append(statistic(*(a[idx].mean(axis=1) for a in samples)))
+        else:
+            stats.append(statistic(*(a[idx] for a in samples)))
     alpha = 1.0 - confidence
     lo, hi = np.quantile(np.concatenate(stats), [alpha / 2, 1 - alpha / 2])
     return estimate, float(lo), float(hi)

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from ..backend import array_library, mutable_in_place
 from ..errors import ConvsimError, in_range
 from ..schedules import Schedule
@@ -34,6 +36,37 @@ class MomentumState(NamedTuple):
 class TwoPointState(NamedTuple):
     x: Any
     y: Any  # heavy ball: previous iterate; Nesterov: extrapolated point
+    scratch: Any = None  # heavy ball's work array of x's shape (backends that update in place)
+
+
+def keeps_dtype(owned, *operands) -> bool:
+    """Whether an in-place step may write results computed from ``operands`` (arrays and scalars) into
+    ``owned`` and still give the functional path's numbers: a backend that updates in place, and no operand
+    that promotes ``owned``'s dtype (NumPy and CuPy compute float32 against a float64 array or a NumPy
+    float64 scalar in float64, NEP 50, where the functional path would then carry float64 arrays)."""
+    if not mutable_in_place(owned):
+        return False
+    numpy_rules = not type(owned).__module__.startswith("torch")  # PyTorch keeps a tensor's dtype against scalars
+    for v in operands:
+        if type(v) in (int, float):
+            continue
+        if hasattr(v, "shape"):
+            if v.dtype != owned.dtype:
+                return False
+        elif numpy_rules:
+            weak = getattr(v, "weak", None)  # a batched hyperparameter: a column of the array's or float64 dtype
+            probe = v if weak is None else (0.0 if weak else np.float64(0.0))
+            try:
+                if np.result_type(owned.dtype, probe) != owned.dtype:
+                    return False
+            except TypeError:
+                return False
+    return True
+
+
+def owned_copy(x0, scale: float = 1.0):
+    """``scale·x0`` as an array of its own (of x0's layout), for state that a step overwrites in place."""
+    return array_library(x0).multiply(x0, scale)
 
 
 @dataclass(frozen=True)
@@ -131,12 +164,22 @@ class HeavyBall(Method):
         in_range("momentum", self.momentum, 0.0, 1.0)
 
     def init(self, x0):
-        return TwoPointState(x0, x0)
+        return TwoPointState(x0, x0, owned_copy(x0) if mutable_in_place(x0) else None)
 
     def step(self, state, oracle, t):
-        x, x_prev = state
-        x_next = x - self.step_size(t) * oracle.stochastic_grad(x) + self.momentum * (x - x_prev)
-        return TwoPointState(x_next, x)
+        x, x_prev, scratch = state
+        lr = self.step_size(t)
+        if scratch is None or not keeps_dtype(scratch, x, x_prev, lr, self.momentum):  # functional path
+            x_next = x - lr * oracle.stochastic_grad(x) + self.momentum * (x - x_prev)
+            return TwoPointState(x_next, x)
+        # the same operations in the same order, one new array (the next iterate): x and x_prev are
+        # iterates that wrappers may hold (Lookahead's slow weights), so only the scratch is written
+        lib = array_library(x)
+        x_next = descend(x, lr, oracle.stochastic_grad(x))
+        pull = lib.subtract(x, x_prev, out=scratch)
+        pull *= self.momentum
+        x_next += pull
+        return TwoPointState(x_next, x, scratch)
 
 
 @dataclass(frozen=True)
@@ -187,12 +230,20 @@ class Nesterov(Method):
         return (lam[k - 1] - 1.0) / lam[k]
 
     def init(self, x0):
-        return TwoPointState(x0, x0)
+        # y is overwritten in place where the backend allows, so it starts as a copy of x0 (x0 is the caller's)
+        return TwoPointState(x0, owned_copy(x0) if mutable_in_place(x0) else x0)
 
     def step(self, state, oracle, t):
-        x, y = state
-        x_next = y - self.step_size(t) * oracle.stochastic_grad(y)
-        return TwoPointState(x_next, x_next + self.coefficient(t + 1) * (x_next - x))
+        x, y, _ = state
+        x_next = descend(y, self.step_size(t), oracle.stochastic_grad(y))
+        beta = self.coefficient(t + 1)
+        if not keeps_dtype(y, x_next, x, beta):  # functional path (array_api_strict, a promoted dtype)
+            return TwoPointState(x_next, x_next + beta * (x_next - x))
+        # y is this state's own array and its gradient is spent: the extrapolation overwrites it, same rounding
+        y = array_library(y).subtract(x_next, x, out=y)
+        y *= beta
+        y += x_next
+        return TwoPointState(x_next, y)
 
     def spec(self):
         spec = {"name": self.name, "step_size": repr(self.step_size), "momentum": repr(self.momentum)}

@@ -13,11 +13,14 @@ from ..backend import array_library, mutable_in_place
 from ..errors import in_range, positive, require
 from ..schedules import Schedule
 from .base import Method
+from .gradient import descend, keeps_dtype, owned_copy
 
 
 class ASGDState(NamedTuple):
     x: Any  # w_t, the recorded iterate
     v: Any
+    y: Any = None  # work arrays of x's shape (backends that update in place): the query point ȳ ...
+    scratch: Any = None  # ... and a temporary
 
 
 @dataclass(frozen=True)
@@ -48,13 +51,27 @@ class ASGD(Method):
         positive("delta", self.delta)
 
     def init(self, x0):
-        return ASGDState(x0, x0)
+        if not mutable_in_place(x0):
+            return ASGDState(x0, x0)
+        return ASGDState(x0, owned_copy(x0), owned_copy(x0, 0.0), owned_copy(x0, 0.0))
 
     def step(self, state, oracle, t):
-        w, v = state
-        y = self.alpha * w + (1.0 - self.alpha) * v
+        w, v, y, scratch = state
+        if scratch is None or not keeps_dtype(v, w, self.alpha, self.beta, self.gamma, self.delta):  # functional path
+            y = self.alpha * w + (1.0 - self.alpha) * v
+            g = oracle.stochastic_grad(y)
+            return ASGDState(y - self.delta * g, self.beta * y + (1.0 - self.beta) * v - self.gamma * g)
+        # the same operations in the same order, one new array (w): v, y and scratch are this state's own;
+        # y is not written once its gradient is drawn (a gradient may alias its point)
+        lib = array_library(w)
+        lib.multiply(w, self.alpha, out=y)
+        y += lib.multiply(v, 1.0 - self.alpha, out=scratch)
         g = oracle.stochastic_grad(y)
-        return ASGDState(y - self.delta * g, self.beta * y + (1.0 - self.beta) * v - self.gamma * g)
+        w_next = descend(y, self.delta, g)
+        v *= 1.0 - self.beta
+        v += lib.multiply(y, self.beta, out=scratch)
+        v -= lib.multiply(g, self.gamma, out=scratch)
+        return ASGDState(w_next, v, y, scratch)
 
 
 class NAGGSState(NamedTuple):
@@ -92,16 +109,34 @@ class NAGGS(Method):
         return self.mu + (self.gamma - self.mu) * (1.0 + self.alpha) ** (-k)
 
     def init(self, x0):
-        return NAGGSState(x0, x0)
+        # v is overwritten in place where the backend allows, so it starts as a copy of x0 (x0 is the caller's)
+        return NAGGSState(x0, owned_copy(x0) if mutable_in_place(x0) else x0)
 
     def step(self, state, oracle, t):
         x, v = state
         a, mu = self.alpha, self.mu
+        if not keeps_dtype(v, x, a, mu, self.gamma):  # functional path (array_api_strict, a promoted dtype)
+            if t > 0:
+                g = oracle.stochastic_grad(x)
+                gam = self.gamma_at(t)
+                v = (gam * v + a * mu * x - a * g) / (a * mu + gam)
+            return NAGGSState(x + (a / (1.0 + a)) * (v - x), v)
+        # the same operations in the same order: v is this state's own array; the one new array, the
+        # next x, serves as the temporary of the v-update first
+        lib = array_library(v)
         if t > 0:
             g = oracle.stochastic_grad(x)
             gam = self.gamma_at(t)
-            v = (gam * v + a * mu * x - a * g) / (a * mu + gam)
-        return NAGGSState(x + (a / (1.0 + a)) * (v - x), v)
+            x_next = lib.multiply(x, a * mu)
+            v *= gam
+            v += x_next
+            v -= lib.multiply(g, a, out=x_next)
+            v /= a * mu + gam
+            x_next = lib.subtract(v, x, out=x_next)
+        else:
+            x_next = lib.subtract(v, x)
+        x_next *= a / (1.0 + a)
+        return NAGGSState(lib.add(x, x_next, out=x_next), v)
 
 
 SCALINGS = ("exponential", "uniform", "none")
@@ -195,9 +230,46 @@ def newton_schulz(G, steps: int = 5, coefficients=NEWTON_SCHULZ_COEFFICIENTS):
     return xp.matrix_transpose(X) if tall else X
 
 
+def newton_schulz_into(G, work, steps: int = 5, coefficients=NEWTON_SCHULZ_COEFFICIENTS):
+    """:func:`newton_schulz` computed in the preallocated arrays ``work`` (see :func:`newton_schulz_work`):
+    the same operations in the same order on operands of the same memory layouts (a matrix product's
+    rounding may depend on them), so the same numbers; only the (…, 1, 1) norms are new arrays.
+    The result is a view of ``work``, valid until the next call."""
+    xp, lib = array_namespace(G), array_library(G)
+    a, b, c = coefficients
+    tall = G.shape[-2] > G.shape[-1]
+    squares, X, A, A2, BX = work
+    if tall:  # the transposed views keep the layouts that the functional iteration's temporaries have
+        G, squares, X = xp.matrix_transpose(G), xp.matrix_transpose(squares), xp.matrix_transpose(X)
+    lib.multiply(G, G, out=squares)
+    lib.divide(G, xp.sqrt(xp.sum(squares, axis=(-2, -1), keepdims=True)) + 1e-7, out=X)
+    for _ in range(steps):
+        lib.matmul(X, xp.matrix_transpose(X), out=A)
+        lib.matmul(A, A, out=A2)
+        A *= b
+        A2 *= c
+        A += A2
+        lib.matmul(A, X, out=BX)
+        X *= a
+        X += BX
+    return xp.matrix_transpose(X) if tall else X
+
+
+def newton_schulz_work(G):
+    """Work arrays for :func:`newton_schulz_into` on matrices shaped like ``G`` (…, m, n), C-ordered."""
+    xp = array_namespace(G)
+    k, wide = min(G.shape[-2:]), max(G.shape[-2:])
+
+    def empty(*shape):
+        return xp.empty((*G.shape[:-2], *shape), dtype=G.dtype, device=getattr(G, "device", None))
+    return empty(*G.shape[-2:]), empty(*G.shape[-2:]), empty(k, k), empty(k, k), empty(k, wide)
+
+
 class MuonState(NamedTuple):
     x: Any
     buf: Any
+    scratch: Any = None  # the Nesterov direction's work array (backends that update in place)
+    work: Any = None  # Newton–Schulz's work arrays (backends that update in place)
 
 
 @dataclass(frozen=True)
@@ -232,23 +304,41 @@ class Muon(Method):
     def init(self, x0):
         m, n = self.shape
         require(x0.shape[-1] == m * n, f"Muon shape {self.shape} needs dimension {m * n}, got {x0.shape[-1]}")
-        return MuonState(x0, 0.0 * x0)
+        if not mutable_in_place(x0):
+            return MuonState(x0, 0.0 * x0)
+        work = newton_schulz_work(array_namespace(x0).reshape(x0, (x0.shape[0], m, n)))
+        return MuonState(x0, 0.0 * x0, owned_copy(x0, 0.0) if self.nesterov else None, work)
 
     def step(self, state, oracle, t):
-        x, buf = state
+        x, buf, scratch, work = state
         xp = array_namespace(x)
         m, n = self.shape
         g = oracle.stochastic_grad(x)
-        buf = self.momentum * buf + g
-        d = g + self.momentum * buf if self.nesterov else buf
-        update = xp.reshape(newton_schulz(xp.reshape(d, (x.shape[0], m, n)), self.ns_steps), x.shape)
-        return MuonState(x - (self.step_size(t) * math.sqrt(max(1.0, m / n))) * update, buf)
+        scale = self.step_size(t) * math.sqrt(max(1.0, m / n))
+        if work is None or not keeps_dtype(buf, x, g, self.momentum, scale):  # functional path
+            buf = self.momentum * buf + g
+            d = g + self.momentum * buf if self.nesterov else buf
+            update = xp.reshape(newton_schulz(xp.reshape(d, (x.shape[0], m, n)), self.ns_steps), x.shape)
+            return MuonState(x - scale * update, buf)
+        # the buffer and the work arrays are this state's own: the same operations in the same order, and
+        # the next iterate is the step's one new array of x's size
+        lib = array_library(buf)
+        buf *= self.momentum
+        buf += g
+        d = buf
+        if self.nesterov:
+            d = lib.multiply(buf, self.momentum, out=scratch)
+            d += g
+        update = newton_schulz_into(xp.reshape(d, (x.shape[0], m, n)), work, self.ns_steps)
+        return MuonState(descend(x, scale, xp.reshape(update, x.shape)), buf, scratch, work)
 
 
 
 class StochasticAGDState(NamedTuple):
     x: Any
     v: Any
+    y: Any = None  # work arrays of x's shape (backends that update in place): the query point y_k ...
+    scratch: Any = None  # ... and a temporary
 
 
 @dataclass(frozen=True)
@@ -301,13 +391,28 @@ class StochasticAGD(Method):
         return self._alpha(gammas[k]), gammas[k]
 
     def init(self, x0):
-        return StochasticAGDState(x0, x0)
+        if not mutable_in_place(x0):
+            return StochasticAGDState(x0, x0)
+        return StochasticAGDState(x0, owned_copy(x0), owned_copy(x0, 0.0), owned_copy(x0, 0.0))
 
     def step(self, state, oracle, t):
-        x, v = state
+        x, v, y, scratch = state
         alpha, gam = self.coefficients(t)
         gam_next = (1.0 - alpha) * gam + alpha * self.mu
-        y = (alpha * gam * v + gam_next * x) / (gam + alpha * self.mu)
+        if scratch is None or not keeps_dtype(v, x, alpha, gam, gam_next, self.mu, self.eta):  # functional path
+            y = (alpha * gam * v + gam_next * x) / (gam + alpha * self.mu)
+            g = oracle.stochastic_grad(y)
+            v = ((1.0 - alpha) * gam * v + alpha * self.mu * y - alpha * g) / gam_next
+            return StochasticAGDState(y - self.eta * g, v)
+        # the same operations in the same order, one new array (x): v, y and scratch are this state's own;
+        # y is not written once its gradient is drawn (a gradient may alias its point)
+        lib = array_library(x)
+        lib.multiply(v, alpha * gam, out=y)
+        y += lib.multiply(x, gam_next, out=scratch)
+        y /= gam + alpha * self.mu
         g = oracle.stochastic_grad(y)
-        v = ((1.0 - alpha) * gam * v + alpha * self.mu * y - alpha * g) / gam_next
-        return StochasticAGDState(y - self.eta * g, v)
+        v *= (1.0 - alpha) * gam
+        v += lib.multiply(y, alpha * self.mu, out=scratch)
+        v -= lib.multiply(g, alpha, out=scratch)
+        v /= gam_next
+        return StochasticAGDState(descend(y, self.eta, g), v, y, scratch)
