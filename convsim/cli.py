@@ -667,7 +667,11 @@ def cmd_verify(args) -> int:
 
 
 def cmd_report(args) -> int:
-    records = list(_run(args))
+    from .claims import discover
+
+    catalogue = {claim_id: k for k, claim_id in enumerate(discover())}
+    # in catalogue order (family folder, file, claim), whatever order the workers finished in
+    records = sorted(_run(args), key=lambda r: catalogue.get(r["id"], len(catalogue)))
     out = Path(args.out)
     path = out / "report.md"
     rows = ["# convsim report", "",
