@@ -216,3 +216,29 @@ def test_groups_start_longest_first(tmp_path):
     assert cli._earlier_seconds(tmp_path, quick=False) == {"gd-linear": 9.0}
     (tmp_path / "verdicts.json").write_text("{damaged")
     assert cli._earlier_seconds(tmp_path, quick=True) == {}  # scheduling never fails on a damaged index
+
+
+def test_thread_copies_are_made_before_any_thread_runs(monkeypatch):
+    """Each thread's copies of a run's host-side objects are made in the calling thread: a running share
+    can reach an original through a closure (a term's lambda filling its problem's device cache), and a
+    deep copy made meanwhile on another thread failed with "dictionary changed size during iteration"."""
+    import copy
+    import threading
+
+    engine = importlib.import_module("convsim.engine.simulate")  # the module (the package exports the function)
+
+    copied_on = []
+    real = copy.deepcopy
+
+    def recording(obj, memo=None):
+        if memo is None:  # the top-level call only
+            copied_on.append(threading.current_thread() is threading.main_thread())
+        return real(obj, memo)
+
+    monkeypatch.setattr(engine.copy, "deepcopy", recording)
+    p = cs.problems.Quadratic(np.array([1.0, 0.3]), noise=cs.noise.Gaussian(0.5))
+    sde = cs.sde.usam_sde(p, 0.1, 0.3)
+    cs.sde.simulate_sde(sde, cs.sde.EulerMaruyama(), p.initial_point(), 0.2, 0.01, 256, record=[20], seed=1,
+                        threads=2)
+    cs.simulate(p, cs.methods.SGD(0.1), 20, 256, threads=2, chunk_size=64)
+    assert copied_on and all(copied_on)

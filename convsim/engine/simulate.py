@@ -6,6 +6,7 @@ import contextlib
 import copy
 import os
 import platform
+import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -251,9 +252,14 @@ def map_rows(rows, replicas: int, chunk: int, executor=None, /, *, sliced: tuple
         per_thread = -(-replicas // threads)
         share = min(chunk, -(-per_thread // BLOCK) * BLOCK)  # whole random-stream blocks
 
+        # Copied here, before any thread runs: a running share may touch an original through a closure
+        # (a term's lambda over the problem fills that problem's device cache), which must not happen
+        # while another thread deep-copies it.
+        copies = {lo: copy.deepcopy(task_args(lo, min(share, replicas - lo))) for lo in range(0, replicas, share)}
+
         def work(lo, n):
             with blas_single_threaded:
-                return rows(lo, n, **copy.deepcopy(task_args(lo, n)))
+                return rows(lo, n, **copies.pop(lo))
 
         done = run_chunks(work, replicas, share, threads)
     elif executor is None:
@@ -355,9 +361,22 @@ def _simulate(problem, method, steps, replicas, *, record="log", metrics=None, s
     if executor is None:
         bar = _progress(progress, steps * n_chunks)
 
-        def work(lo, n):  # one chunk, with its own copy of the method's host-side state
-            own = method if threads == 1 else copy.deepcopy(method)
-            return simulate_rows(problem, own, grid, lo, n, start_point=_rows(start_point, lo, n), bar=bar, **rows_of)
+        # one copy of the method's host-side state per thread, made before any thread runs (see map_rows)
+        # and handed from chunk to chunk, as the serial loop reuses the method itself
+        owns = None
+        if threads > 1:
+            owns = queue.SimpleQueue()
+            for _ in range(min(threads, n_chunks)):
+                owns.put(copy.deepcopy(method))
+
+        def work(lo, n):
+            own = method if owns is None else owns.get()
+            try:
+                return simulate_rows(problem, own, grid, lo, n, start_point=_rows(start_point, lo, n), bar=bar,
+                                     **rows_of)
+            finally:
+                if owns is not None:
+                    owns.put(own)
 
         results = run_chunks(work, replicas, chunk, threads)
         if bar is not None:
