@@ -152,10 +152,14 @@ def convsim_runs(R, d, dtype, steps, cores):
         except cs.ConvsimError:
             continue
         for threads in ((1, cores) if backend == "numpy" and cores > 1 else (None,)):
-            tag = f"convsim {backend}" + (f" {threads}t" if threads else "")
-            for name, method in (("sgd", cs.methods.SGD(LR)), ("adam", cs.methods.Adam(ADAM_LR))):
-                runs[f"{tag} {name}"] = (lambda m=method, b=backend, th=threads: cs.simulate(
-                    problem, m, steps, R, record=[steps], metrics=["dist_sq"], backend=b, dtype=dtype, threads=th))
+            # CPU torch draws the NumPy streams by default; its own generators are the faster float32 route
+            for generator in ((None, "torch") if backend == "torch" else (None,)):
+                tag = (f"convsim {backend}" + (f" {threads}t" if threads else "")
+                       + (f" {generator}-gen" if generator else ""))
+                for name, method in (("sgd", cs.methods.SGD(LR)), ("adam", cs.methods.Adam(ADAM_LR))):
+                    runs[f"{tag} {name}"] = (lambda m=method, b=backend, th=threads, g=generator: cs.simulate(
+                        problem, m, steps, R, record=[steps], metrics=["dist_sq"], backend=b, dtype=dtype,
+                        threads=th, generator=g))
     return runs
 
 
