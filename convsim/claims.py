@@ -114,19 +114,26 @@ class Context:
             key = ("experiment", experiment, fingerprint({"settings": settings, "replicas": self.replicas,
                                                           "backend": self.backend, "dtype": self.dtype,
                                                           "seed": self.seed, "use_cache": self.use_cache}))
-        except Exception:  # settings that cannot be keyed by content: computed every time
+        except ConvsimError:  # settings that cannot be keyed by content: computed every time
             return experiment(settings, self)
-        memory = self.runs.get(self.claim_source)
-        if memory is None:  # another file's runs and results: forgotten, as in _cached
-            self.runs.clear()
-            memory = self.runs[self.claim_source] = {}
+        memory = self._file_memory()
         if key not in memory:
             first = len(self.runs_used)
             memory[key] = (experiment(settings, self), self.runs_used[first:])
         data, used = memory[key]
-        if used is not self.runs_used:
-            self.runs_used.extend(u for u in used if u not in self.runs_used)
+        self.runs_used.extend(u for u in used if u not in self.runs_used)
         return copy.deepcopy(data)
+
+    def _file_memory(self) -> dict:
+        """What this invocation remembers of the current claim file (runs, experiment results); a file
+        switch forgets the previous file's (a context used outside claims remembers nothing)."""
+        if not self.claim_source:
+            return {}
+        memory = self.runs.get(self.claim_source)
+        if memory is None:
+            self.runs.clear()
+            memory = self.runs[self.claim_source] = {}
+        return memory
 
     def simulate(self, problem, method, steps, replicas, **kw) -> Trace:
         """:func:`convsim.simulate` with this context's settings, reusing stored results."""
@@ -216,11 +223,7 @@ class Context:
         config = {**config, "backend": self.backend, "dtype": self.dtype, "claim_source": self.claim_source,
                   "options": kw}
         key = fingerprint(config)
-        # runs are remembered for one claim file at a time (a context used outside claims keeps none)
-        memory = self.runs.get(self.claim_source) if self.claim_source else {}
-        if memory is None:
-            self.runs.clear()
-            memory = self.runs[self.claim_source] = {}
+        memory = self._file_memory()
         if key in memory:
             trace, where = memory[key]
             if where is not None:
