@@ -54,6 +54,33 @@ def test_threads_on_the_strict_backend():
     np.testing.assert_array_equal(serial.metrics["dist_sq"], cs.simulate(p, m, 30, 200, threads=1).metrics["dist_sq"])
 
 
+@pytest.mark.parametrize("generator", [None, "torch"])
+def test_threads_on_cpu_torch_hold_its_own_pool_at_one_thread(generator):
+    torch = pytest.importorskip("torch")
+    p, m = CASES["sgd, rotated quadratic (BLAS)"][0](), cs.methods.Adam(1e-2)
+    seen = []
+
+    def pool_size(problem, x):  # a metric: what torch's intra-op pool is while a chunk computes
+        seen.append(torch.get_num_threads())
+        return x[:, 0] * 0
+
+    before = torch.get_num_threads()
+    runs = [cs.simulate(p, m, 40, 333, seed=2, backend="torch", dtype="float32", chunk_size=chunk, threads=threads,
+                        generator=generator, record=8, metrics={"dist_sq": None, "pool": pool_size})
+            for threads, chunk in ((1, 64), (2, 64), (3, 128), (None, None))]
+    for other in runs[1:]:
+        np.testing.assert_array_equal(runs[0].metrics["dist_sq"], other.metrics["dist_sq"])
+    assert set(seen) == {1} and torch.get_num_threads() == before
+    assert default_threads("torch") == default_threads("numpy")
+
+
+def test_a_threaded_run_has_a_chunk_per_thread():
+    p = CASES["adam, diagonal quadratic"][0]()
+    assert cs.simulate(p, cs.methods.SGD(0.1), 5, 256, threads=2).meta["chunk_size"] == 128
+    assert cs.simulate(p, cs.methods.SGD(0.1), 5, 256, threads=1).meta["chunk_size"] == 256
+    assert cs.simulate(p, cs.methods.SGD(0.1), 5, 256, threads=2, chunk_size=256).meta["chunk_size"] == 256
+
+
 def test_default_threads_follow_the_affinity_and_the_executor():
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert default_threads("numpy") == cores

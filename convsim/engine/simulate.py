@@ -7,6 +7,7 @@ import copy
 import os
 import platform
 import queue
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -60,8 +61,9 @@ BUILTIN_METRICS: dict[str, tuple[str, MetricFn]] = {
     "value": ("f(x)", lambda p, x: p.value(x)),
 }
 
-THREADED_BACKENDS = ("numpy", "array_api_strict")
-"""Backends whose chunks run on a thread pool by default (CPU arrays)."""
+THREADED_BACKENDS = ("numpy", "array_api_strict", "torch")
+"""Backends whose chunks run on a thread pool by default (CPU arrays; CPU PyTorch's own intra-op threads are
+held at one while chunks run, see :data:`single_threaded_libraries`)."""
 
 CHUNK_BYTES = {"numpy": 2**19, "array_api_strict": 2**19, "torch": 2**22, "cupy": 256 * 2**20,
                "torch-cuda": 256 * 2**20}
@@ -146,7 +148,7 @@ def run_versions(backend: str) -> dict:
 def default_threads(backend: str = "numpy", executor=None) -> int:
     """Threads a local run uses by default: the cores this process may run on (``os.sched_getaffinity``),
     or the environment's ``CONVSIM_THREADS`` (worker processes that share the cores set it to 1);
-    1 when an executor distributes the chunks or on a backend with its own parallelism (torch, GPUs)."""
+    1 when an executor distributes the chunks or on a GPU backend."""
     if executor is not None or backend not in THREADED_BACKENDS:
         return 1
     if os.environ.get("CONVSIM_THREADS"):
@@ -165,33 +167,52 @@ def resolve_threads(threads, backend: str, executor) -> int:
     return threads
 
 
-class _SingleThreadedBLAS:
-    """BLAS limited to one thread while any chunk of a run computes (a reentrant, thread-safe count).
+class _SingleThreadedLibraries:
+    """BLAS, and CPU PyTorch's intra-op pool where torch is loaded, limited to one thread while any
+    chunk of a run computes (a reentrant, thread-safe count).
 
-    Chunks bring their own parallelism, and a BLAS whose thread count changes with the load can
-    split a product differently and change its last bits: with the limit, the numbers do not
-    depend on the chunk size, the thread count or other runs.  Needs threadpoolctl (without it
-    BLAS keeps its own threads; only matrix-product problems such as rotated quadratics call it).
+    Chunks bring their own parallelism, and a library whose thread count changes with the load can
+    split a product or a reduction differently and change its last bits: with the limit, the numbers
+    do not depend on the chunk size, the thread count or other runs, and chunk threads do not
+    oversubscribe the cores.  BLAS needs threadpoolctl (without it BLAS keeps its own threads; only
+    matrix-product problems such as rotated quadratics call it); torch's limit is process-wide
+    (``torch.set_num_threads``), restored when the last chunk ends.
     """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._depth = 0
         self._limiter = None
+        self._torch_threads = None
         self._controller = None
 
     def __enter__(self):
         with self._lock:
             if self._depth == 0:
                 self._limiter = self._limit()
+                self._torch_threads = self._limit_torch()
             self._depth += 1
 
     def __exit__(self, *exc):
         with self._lock:
             self._depth -= 1
-            if self._depth == 0 and self._limiter is not None:
-                self._limiter.restore_original_limits()
-                self._limiter = None
+            if self._depth == 0:
+                if self._limiter is not None:
+                    self._limiter.restore_original_limits()
+                    self._limiter = None
+                if self._torch_threads is not None:
+                    sys.modules["torch"].set_num_threads(self._torch_threads)
+                    self._torch_threads = None
+
+    @staticmethod
+    def _limit_torch():
+        """Torch's intra-op threads before the limit, or None where torch is not loaded (never imported here)."""
+        torch = sys.modules.get("torch")
+        if torch is None or not hasattr(torch, "set_num_threads"):
+            return None
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        return before
 
     def _limit(self):
         if self._controller is None:
@@ -204,7 +225,7 @@ class _SingleThreadedBLAS:
         return self._controller.limit(limits=1, user_api="blas") if self._controller else None
 
 
-blas_single_threaded = _SingleThreadedBLAS()
+single_threaded_libraries = _SingleThreadedLibraries()
 
 
 def run_chunks(work: Callable[[int, int], object], replicas: int, chunk: int, threads: int = 1) -> list:
@@ -213,7 +234,7 @@ def run_chunks(work: Callable[[int, int], object], replicas: int, chunk: int, th
     With ``threads > 1`` the chunks run concurrently on a thread pool (NumPy's samplers and ufuncs
     release the GIL); since every chunk owns its random streams the results are those of the serial
     loop.  ``work`` must not share mutable host state between chunks (give each call its own copies)
-    and should hold :data:`blas_single_threaded` while it computes.
+    and should hold :data:`single_threaded_libraries` while it computes.
     The engine's row runner; the other simulators can run their chunks through it too."""
     ranges = [(lo, min(chunk, replicas - lo)) for lo in range(0, replicas, chunk)]
     threads = min(int(threads), len(ranges))
@@ -258,7 +279,7 @@ def map_rows(rows, replicas: int, chunk: int, executor=None, /, *, sliced: tuple
         copies = {lo: copy.deepcopy(task_args(lo, min(share, replicas - lo))) for lo in range(0, replicas, share)}
 
         def work(lo, n):
-            with blas_single_threaded:
+            with single_threaded_libraries:
                 return rows(lo, n, **copies.pop(lo))
 
         done = run_chunks(work, replicas, share, threads)
@@ -361,6 +382,8 @@ def _simulate(problem, method, steps, replicas, *, record="log", metrics=None, s
     G = method.groups if isinstance(method, MethodGroups) else 1
     itemsize = np.dtype(dtype).itemsize
     chunk = chunk_rows(replicas, d * G, itemsize, chunk_size, backend_name(xp))  # G·chunk rows in flight
+    if chunk_size is None and threads > 1:  # a chunk per thread at least (chunks never change the numbers)
+        chunk = min(chunk, -(-replicas // (threads * BLOCK)) * BLOCK)
     # host results (float64) plus a chunk's iterates, state and temporaries (about 16 copies) per thread
     require_memory(8.0 * G * replicas * grid.size * len(metric_fns) + 16.0 * threads * G * chunk * d * itemsize,
                    f"a run of {G * replicas} replicas x {grid.size} checkpoints x {len(metric_fns)} metrics (d = {d})")
@@ -389,7 +412,9 @@ def _simulate(problem, method, steps, replicas, *, record="log", metrics=None, s
                 if owns is not None:
                     owns.put(own)
 
-        results = run_chunks(work, replicas, chunk, threads)
+        # held here too, so the limits are set once for the run, not once per chunk
+        with single_threaded_libraries if backend_name(xp) in THREADED_BACKENDS else contextlib.nullcontext():
+            results = run_chunks(work, replicas, chunk, threads)
         if bar is not None:
             bar.close()
     else:
@@ -443,7 +468,7 @@ def simulate_rows(problem: Problem, method, grid: np.ndarray, lo: int, count: in
     out = {name: np.empty((G, count, grid.size)) for name in metric_fns}
     on_cpu = backend_name(xp) in THREADED_BACKENDS
     quiet = np.errstate(all="ignore") if backend_name(xp) != "cupy" else contextlib.nullcontext()
-    with quiet, (blas_single_threaded if on_cpu else contextlib.nullcontext()):
+    with quiet, (single_threaded_libraries if on_cpu else contextlib.nullcontext()):
         for start in range(0, count, chunk):
             n = min(chunk, count - start)
             x_init = start_point if start_point.ndim == 1 else start_point[start:start + n]

@@ -47,7 +47,11 @@ off" (it is not declared there, to keep the quick budget; measured blind in deve
 
 Negative controls (near-miss by the standard of issue #11): each complexity claim against an exponent
 just beyond the measured one plus the tolerance; each exact companion against half the exact value
-(stochastic) or the exact value for λ_k larger by 1% (deterministic); the gain against a factor 2.
+(stochastic) or the exact value for λ_k larger by 1% (deterministic); the gain against a factor 2.2 (2 until a
+full run measured 2.04: see ``GAIN_NEAR_MISS``).
+Full settings of ``f2sa`` (Algorithm 1, noise in both levels) have 1024 replicas (64 groups of 16): with 256 a
+full run on the SFC64 streams fitted −3.458 [−3.790, −3.286], an interval reaching past 3.5 + 0.25
+(inconclusive; the exponent grows with the horizon toward the abstract's 3.5: quick −2.02); resized after it.
 """
 
 import dataclasses
@@ -196,9 +200,12 @@ spread most (its α_k decays slowest), and 256 leave the interval wider than the
 _WORDS = {"both": "noise in both levels", "upper": "noise in the upper level only",
           "deterministic": "deterministic oracles"}
 _NEGATIVE = {(False, "both"): 1.6, (False, "upper"): 2.15, (False, "deterministic"): 1.15,
-             (True, "both"): 1.55, (True, "upper"): 1.75, (True, "deterministic"): 1.15}
+             (True, "both"): 1.5, (True, "upper"): 1.75, (True, "deterministic"): 1.15}
 """Near-miss controls: an exponent just outside the measured interval plus the tolerance (fixed numbers,
-placed by the standard of issue #11; the paper's own rates are the claims)."""
+placed by the standard of issue #11; the paper's own rates are the claims).  Momentum with noise in both levels
+was 1.55 until a run on the SFC64 streams left it unresolved (−1.931 [−2.096, −1.789] against −1.80; at 256
+replicas −1.968 [−2.109, −1.826]: the interval barely narrows, its width is the level grid's): re-specified to
+1.5 after that run, the edge of what the quick interval resolves."""
 
 LAMBDA_CONSTANT = mu.custom("lambda_k held constant (gamma_k decays like alpha_k)",
                             lambda a: dataclasses.replace(a, gamma=power_decay(a.gamma.c, a.alpha.p, a.alpha.t0)),
@@ -217,7 +224,7 @@ def _claims(regime, momentum):
     name = "momentum-assisted F2SA (Algorithm 2)" if momentum else "F2SA (Algorithm 1)"
     quick = ({**QUICK, "replicas": 8, "group": 1} if regime == "deterministic"  # replicas coincide there
              else {**QUICK, "replicas": 128} if momentum and regime == "both" else QUICK)
-    full = {**FULL, "replicas": 1024} if momentum and regime == "both" else FULL
+    full = {**FULL, "replicas": 1024} if regime == "both" else FULL
     parent_mutations = [LAMBDA_CONSTANT, LAMBDA_X2.blind(WHY_CONSTANT)]
     if momentum and regime != "upper":
         parent_mutations.append(MOMENTUM_OFF_MUTATION.blind(
@@ -307,7 +314,11 @@ f2sa_mom_gain = cs.Claim(
     sharpens="f2sa-momentum",
     mutations=(MOMENTUM_OFF_MUTATION,),
 )
+GAIN_NEAR_MISS = 2.2
+"""Was 2 until a full-settings run on the SFC64 streams measured 2.036 [2.005, 2.067] (the gain grows with
+the horizon: quick 1.664 [1.576, 1.757]), where "a factor 2" holds: re-specified after that run."""
 f2sa_mom_gain_neg = f2sa_mom_gain.negative_control(
-    "the momentum estimators lower E||grad F||^2 by a factor 2 or more over the second half (false: by less)",
-    lambda data, s: cs.checks.Compare("grad_h_sq", 2.0, window=(s["steps"] / 2, s["steps"])).check(
+    f"the momentum estimators lower E||grad F||^2 by a factor {GAIN_NEAR_MISS:g} or more over the second half "
+    "(false: by less, about 1.7 at the quick horizon and 2.0 at the full one)",
+    lambda data, s: cs.checks.Compare("grad_h_sq", GAIN_NEAR_MISS, window=(s["steps"] / 2, s["steps"])).check(
         data["momentum"], data["plain"]))

@@ -34,11 +34,24 @@ Claims:
     α = 0.9 α_max and 0.97 α_max (Event, P(diverge) ≤ 0.05).
   - `nag-gs-unstable`: every replica diverges at α = 1.03 α_max and 1.1 α_max (Event, P ≥ 0.95).
 Negative controls (near-miss): "NAG-GS contracts 12% faster in log-rate than ρ*²" (the tolerance plus
-the interval, against the exact rate), and "NAG-GS is still stable at 1.03 α_max" (3% past the edge).
+the interval, against the exact rate), and `nag-gs-stable-neg`, RE-SPECIFIED in session s5.  It was
+"NAG-GS is still stable at 1.03 α_max" on the stability runs: near in α but false by a frequency margin
+of +0.95, and necessarily so, since from the shared start x_0 (which excites the unstable mode at O(1))
+divergence past the edge is deterministic: every replica diverges at the same checkpoint, the frequency
+is 0 or 1 (and "every replica diverges at 1.03 α_max" is already `nag-gs-unstable`).  A frequency near
+the claimed 0.05 needs divergence to depend on the noise, so the control now has its own runs started
+AT x* (the unstable mode is excited by the gradient noise alone; ‖x_0 − x*‖² = 0, so the engine's
+divergence threshold is ‖x − x*‖² > 1e20) at α just past the edge where the noise-driven amplitude
+reaches the threshold within the horizon in a fraction of the replicas: "P(diverge) ≤ 0.05 at
+c·α_max", c = 1.0104 at the quick settings (κ = 100, 200 steps) and 1.0005 at the full ones (κ = 1000,
+1000 steps; the edge is sharper there).  Measured while re-specifying (sfc64 / pcg64 streams): quick
+P = 0.016 at 1.0100, 0.30 / 0.34 at 1.0104, 0.57 / 0.55 at 1.0107, 0.94 at 1.012 (128 replicas); full
+P = 0 at 1.00045, 0.37 / 0.34 at 1.0005, 1 at 1.001 (512 replicas): margins about +0.25..+0.32.
 Not tested: the paper's stationary covariance under noise, and the comparison of step sizes with explicit
 schemes (its "robust to larger steps" statement has no common step scale on which to compare).
 """
 
+import dataclasses
 from functools import lru_cache
 
 import numpy as np
@@ -133,8 +146,11 @@ def check_unstable(data, s):
     return cs.checks.Event(0.95, bound="lower", vs="alpha/alpha_max", window=(1.03, 1.1)).check(data["stability"])
 
 
-QUICK = {"d": 30, "kappa": 100.0, "steps": 150, "sigma": 1e-3, "stability_steps": 200, "replicas": 128}
-FULL = {"d": 100, "kappa": 1000.0, "steps": 500, "sigma": 1e-3, "stability_steps": 1000, "replicas": 512}
+QUICK = {"d": 30, "kappa": 100.0, "steps": 150, "sigma": 1e-3, "stability_steps": 200, "replicas": 128,
+         "near_miss_edge": 1.0104}
+FULL = {"d": 100, "kappa": 1000.0, "steps": 500, "sigma": 1e-3, "stability_steps": 1000, "replicas": 512,
+        "near_miss_edge": 1.0005}
+"""``near_miss_edge``: the multiple of alpha_max of ``nag-gs-stable-neg`` (measured, see the docstring)."""
 ASSUMPTIONS = ("f quadratic, eigenvalues in [mu, L], kappa = L/mu", "NAG-GS with the true mu and gamma_0 = mu "
                "(gamma stays at its fixed point)", "exact gradients for the rate; additive noise for stability")
 ALPHA_UP = mu.scale("alpha", 1.02, on="NAGGS")          # alpha* x 1.02 is past the edge (alpha_max = 1.0056 alpha*)
@@ -184,6 +200,21 @@ negative = claim.negative_control(
     f"NAG-GS at alpha* contracts at rho*^(2 x {NEAR_MISS:g}) per step (log-rate moved by the tolerance plus margin; "
     "false)", lambda data, s: check_rate(data, s, NEAR_MISS))
 
-stable_negative = stable.negative_control(
-    "NAG-GS is still stable 3% past the edge: P(diverge) <= 0.05 at 0.9, 0.97 and 1.03 alpha_max (false)",
-    lambda data, s: check_stable(data, s, window=(0.9, 1.03)))
+
+def start_at_optimum_experiment(s, ctx):
+    """{c: run} at alpha = c alpha_max, c = s["near_miss_edge"], every replica started at x* (the divergence is
+    driven by the gradient noise alone)."""
+    noisy = problem_for(s, cs.noise.Gaussian(s["sigma"]))
+    c = s["near_miss_edge"]
+    replicas = ctx.replicas or s["replicas"]
+    x0 = np.tile(np.asarray(noisy.x_star, dtype=float), (replicas, 1))
+    return {c: ctx.simulate(noisy, method_for(c * alpha_edge(s["kappa"]), s), s["stability_steps"],
+                            replicas=s["replicas"], metrics=["dist_sq"], x0=x0)}
+
+
+stable_negative = dataclasses.replace(stable.negative_control(
+    "NAG-GS started at x* is still stable just past the edge: P(diverge) <= 0.05 at 1.0104 alpha_max (quick; "
+    "1.0005 alpha_max at the full settings) (false: the gradient noise drives about a third of the replicas past "
+    "the divergence threshold)",
+    lambda data, s: cs.checks.Event(0.05, bound="upper", vs="alpha/alpha_max").check(data)),
+    experiment=start_at_optimum_experiment)

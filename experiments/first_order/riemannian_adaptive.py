@@ -21,7 +21,7 @@ SPDMomentum): the iterates stay positive definite using matrix products only.
 Settings.  Regret: f_t(x) = Σ_k d(x_k, y_{k,j_t})² on K = 4 Poincaré 2-balls, j_t uniform over the anchors
 ±0.6 e_1, ±0.6 e_2 of each ball (i.i.d. online losses; F = E f_t has its minimizer at the origin by symmetry,
 F* = K (2 artanh 0.6)²), x_0 = (0.5, 0.3) in each ball; α = 0.5, β_1 = 0.9, λ = 0.999, β_2 = 0.99 (γ = 0.905),
-eps = 1e-8; T = 1024, 16 replicas (quick), T = 16384, 64 replicas (full).  Measured: the expected regret
+eps = 1e-8; T = 1024, 32 replicas (quick), T = 16384, 64 replicas (full).  Measured: the expected regret
 against the fixed comparator x*, E Σ_{s≤t} (F(x_s) − F*), divided by t.  The regret against the best point in
 hindsight exceeds it by E[Σ_t f_t(x*) − min_x Σ_t f_t(x)], which stays O(1) for these i.i.d. strongly g-convex
 losses, so the exponent is the same.  β_2 = 0.99, not 0.999: without bias correction v̂ warms up over
@@ -30,7 +30,7 @@ losses, so the exponent is the same.  β_2 = 0.99, not 0.999: without bias corre
 
 Claims:
   - `riemannian-adaptive`: R_t/t = O(t^{−1/2}) (Exponent, upper, tolerance 0.1, window T/4..T).  Measured
-    −0.671 [−0.692, −0.650] (quick): the initial-distance part of the regret still decays faster than the noise
+    −0.706 [−0.722, −0.688] (quick, 32 replicas; −0.671 on 16 PCG64 replicas before the resize): the initial-distance part of the regret still decays faster than the noise
     part (whose exponent is −1/2 with steps ∝ 1/√t), so the bound holds with room 0.17; full settings
     (T = 16384): −0.591 [−0.598, −0.584], approaching −1/2 as that part fades.
   - `riemannian-adaptive-euclidean` (sharp companion): anchors on one diameter per ball (K = 3, collinear,
@@ -59,8 +59,11 @@ Claims:
     a ← a(1 − βμ + β²μ²/2), converging to the closed form S* = Σ⁻¹; ‖S_t − Σ⁻¹‖²_F agrees with it (rtol 1e-8,
     β = 0.05, until the distance first falls below 1e-8, where 4×4 products round at 1e-15: re-specified after
     the first version failed at 4.6e-14).
-Negative controls (near misses): regret "R_t/t = O(t^{−0.82})" (the measured exponent moved by the tolerance
-and a little more than the interval's half-width: margin 0.15); geodesic: "RAMSGRAD equals Euclidean AMSGrad
+Negative controls (near misses): regret "R_t/t = O(t^{−0.85})" (the measured exponent moved by the tolerance
+and a little more than the interval's half-width).  Re-specified after a run (disclosed): first placed at −0.82
+from the 16-replica PCG64 estimate −0.671, which was a high fluctuation: on the SFC64 streams, and on PCG64 at 32
+and 64 replicas, the quick window measures −0.70 to −0.72 (64 replicas: −0.715 [−0.727, −0.702] and
+−0.723 [−0.732, −0.713]), so −0.82 + 0.1 sat on the truth; now −0.85 and 32 quick replicas; geodesic: "RAMSGRAD equals Euclidean AMSGrad
 with the step ×(1 + 10⁻⁶)" (resolved at rtol 1e-8), and the same for the SPD recursion; ball: "Euclidean AMSGrad with the same steps on the
 ball's coordinates leaves the ball in at most 40% of the runs at α = 0.5" (measured 67% [54%, 78%]; the exits
 happen in the first steps and switch on sharply between α = 0.47 (0/64) and 0.5); SPD: "Euclidean heavy-ball
@@ -256,7 +259,7 @@ def check_spd_euclidean(runs, s):
     return exit_check(runs, "Euclidean momentum", min_eigenvalue, "beta", claimed=0.25, tolerance=0.0, at=0.005)
 
 
-QUICK = {"components": 4, "alpha": 0.5, "steps": 1024, "replicas": 16, "exact_alpha": 0.3, "exact_steps": 200,
+QUICK = {"components": 4, "alpha": 0.5, "steps": 1024, "replicas": 32, "exact_alpha": 0.3, "exact_steps": 200,
          "isometry_steps": 256, "alphas": [0.5, 1.0, 2.0], "event_steps": 100,
          "event_replicas": 64, "betas": [0.0025, 0.005, 0.01], "spd_steps": 200}
 FULL = {**QUICK, "steps": 16384, "replicas": 64, "exact_steps": 1000, "isometry_steps": 2048, "event_steps": 2000,
@@ -285,7 +288,7 @@ claim = cs.Claim(
                TRANSPORT_DROPPED.blind(SAME_LIMIT), EUCLIDEAN_GRADIENT.blind(SAME_LIMIT), RETRACTION.blind(SAME_LIMIT)),
 )
 
-NEAR_MISS = -0.82
+NEAR_MISS = -0.85
 negative = claim.negative_control(
     f"RAMSGRAD's average regret decays as T^{NEAR_MISS:g} (the measured exponent moved by the tolerance plus a "
     "little over the interval's half-width; false)", lambda series, s: check_regret(series, s, NEAR_MISS))

@@ -30,15 +30,24 @@ positive-orthant-below-target region is the one stated.
     (strictly decreasing); tightness, the 95%-quantile of the worst relative step minus rtol, −6.5e-6.
     Full (512 starts, 600 steps): all 512 monotone [0.993, 1], worst relative step −6.6e-13 (near
     convergence the decrease per step approaches the rounding of the bisection, hence rtol 1e-12).
-Negative controls: `gfs-sharpness-neg-loss`, the same runs and check on the training loss (the descent
--lemma view: non-increasing loss; false at the edge of stability, the loss rises at some step in
-every replica), and `gfs-sharpness-neg-sharpness`, the sharpness at the iterate itself (top Hessian
-eigenvalue by power iteration, convsim.curvature.Sharpness) non-increasing (false: it oscillates).
-Both are far controls (margins +1.9 and +5.1 in relative excursion): the loss and the sharpness jump by
-O(1) at the edge of stability.  A near miss on the same runs was looked for and not kept: a strict
-decrease by at least δ per step is false for δ between the quantiles of the per-replica worst decrease,
-which move from ~3e-5 (quick, 120 steps) to ~9e-11 (full, 600 steps), so no fixed δ is a near miss at
-both settings.
+Negative controls (near misses, RE-SPECIFIED in session s5: they were far controls, "the loss / the
+sharpness at the iterate is non-increasing" to rtol 1e-12, false by margins +1.9 and +5.1 in relative
+excursion, since both jump by O(1) at the edge of stability; the near misses below are stronger —
+each implies the old statement false — and were set from the measured excursions, quick and full):
+  - `gfs-sharpness-neg-loss`: on the same runs, the training loss never rises by more than 160% of its
+    value in one step (Monotone rtol 1.6), in ≥ 95% of replicas.  False: measured 71/96 [0.640, 0.824]
+    (quick), 408/512 [0.759, 0.831] (full); margin, the 95%-quantile of the worst relative rise minus
+    1.6, +0.27 (quick) and +0.29 (full).
+  - `gfs-sharpness-neg-sharpness`: the sharpness at the iterate (top Hessian eigenvalue by power
+    iteration, convsim.curvature.Sharpness) never rises by more than 270% in one step, in at least
+    half of the replicas (Monotone rtol 2.7, level 0.5).  False: 33/96 [0.250, 0.448] (quick),
+    171/512 [0.293, 0.377] (full); margin, the median worst relative rise minus 2.7, +0.42 and +0.43.
+    Level 0.5 rather than 0.95 because the upper tail of these rises (1.1..5.5 relative) is wide: no
+    rtol is within 0.5 of the 95%-quantile at both settings and still resolved with 96 replicas.
+Both are deterministic (host-drawn starts, exact gradients): the same under either stream family.
+A near miss on the GFS sharpness itself was looked for and not kept: a strict decrease by at least δ
+per step is false for δ between the quantiles of the per-replica worst decrease, which move from
+~3e-5 (quick, 120 steps) to ~9e-11 (full, 600 steps), so no fixed δ is a near miss at both settings.
 Mutations: the step ×1.5 (η·φ(w_0) up to 4.2: GD leaves the monotone regime or diverges), heavy-ball
 momentum 0.5 added (a different dynamics: the GFS sharpness rises at some steps), and the step ×0.5
 (η·φ(w_0) < √2: no edge of stability, still monotone: blind, a smaller step is inside the claim).
@@ -87,8 +96,8 @@ def experiment(s, ctx):
                                  "sharpness": Sharpness(iterations=30)})
 
 
-def monotone_check(metric, rtol=1e-12):
-    return lambda trace, s: Monotone(metric, direction="nonincreasing", level=0.95, rtol=rtol).check(trace)
+def monotone_check(metric, rtol=1e-12, level=0.95):
+    return lambda trace, s: Monotone(metric, direction="nonincreasing", level=level, rtol=rtol).check(trace)
 
 
 claim = cs.Claim(
@@ -112,16 +121,18 @@ claim = cs.Claim(
     ),
 )
 
+LOSS_RISE, SHARPNESS_RISE = 1.6, 2.7  # one-step relative rises just below the measured quantiles (see above)
+
 loss_negative = claim.negative_control(
-    "the training loss is non-increasing along the same GD runs (false at the edge of stability: it oscillates)",
-    monotone_check("loss"),
+    f"the training loss never rises by more than {LOSS_RISE:.0%} of its value in one step along the same GD runs, "
+    "in >= 95% of replicas (false at the edge of stability: measured 95%-quantile of the worst rise about 1.9)",
+    monotone_check("loss", rtol=LOSS_RISE),
     suffix="neg-loss",
 )
 
 sharpness_negative = claim.negative_control(
-    "the sharpness at the iterate (top Hessian eigenvalue) is non-increasing along the same GD runs (false: it "
-    "oscillates at the edge of stability)",
-    monotone_check("sharpness"),
+    f"the sharpness at the iterate (top Hessian eigenvalue) never rises by more than {SHARPNESS_RISE:.0%} in one "
+    "step along the same GD runs, in at least half of the replicas (false: median worst rise about 3.1)",
+    monotone_check("sharpness", rtol=SHARPNESS_RISE, level=0.5),
     suffix="neg-sharpness",
 )
-

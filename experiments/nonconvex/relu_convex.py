@@ -27,13 +27,25 @@ penalty ρ = 0.1, float64.  Metric: gap_t = |P(v_t) − p*| + ‖min(G v_t, 0)�
     (the global optimum of the convex program, hence of the network, is reached).  Measured 48/48
     (Clopper–Pearson [0.926, 1]); final gaps ~ 1e-16.
 Negative controls (near misses): rate 0.92 (log-rate 9% faster than measured; margin 0.90);
-reaching p*(1 + 1e-8) instead of p* (a shift 2.4e-9, 2.4× the tolerance 1e-9).
+`relu-convex-optimum-neg`, RE-SPECIFIED in session s5: it was "reaches p*(1 + 1e-8) to 1e-9" (a shift
+2.4e-9, 2.4× the tolerance), near in value but false in every replica (frequency 0 against 0.9, margin
+−0.9: a far control), since at t = 650 every replica sits at the float64 floor.  A frequency can only be
+near the claimed 0.9 where replicas differ, i.e. during the approach, so the control is now on the
+first-hitting time: "the gap first reaches 1e-9 within 430 steps in ≥ 90% of replicas" (its own run,
+every step recorded up to t = 430, the gap's running minimum).  Measured while re-specifying (every
+step, 48 / 128 replicas): the fraction that has hit 1e-9 is 0.19 / 0.16 by t = 428, 0.67 / 0.67 by
+t = 430, 0.94 / 0.92 by t = 432 and 1 by t = 434 / 435 (the hitting times' 90%-quantile ≈ 432, against
+the claim's horizon 650).  Verdict at 430: 32/48 [0.516, 0.796] (quick), 86/128 [0.583, 0.752] (full),
+margin −0.23; the starts are host-drawn, so the same under either stream family.
 Mutations: the pattern set missing its last 4 patterns (one active at the optimum: the run
 converges to a worse, restricted optimum), penalty ρ ×10 (much slower: not at 1e-9 by t = 650),
 dual update dropped (γ = 0: a fixed-penalty method that stalls away from p*).
 """
 
+import dataclasses
 import functools
+
+import numpy as np
 
 import convsim as cs
 from convsim import mutations as mu
@@ -72,13 +84,10 @@ def rate_check(rate):
     return lambda trace, s: cs.checks.Linear("gap", rate, bound="upper", window=tuple(s["window"])).check(trace)
 
 
-def optimum_check(level, shift=0.0):
+def optimum_check(level):
     def check(traces, s):
-        problem = ConvexReluRegression(samples=s["samples"], regularization=s["beta"])
-        _, _, optimum = problem.reference_optimum()
-        # gap to a shifted optimum: | |P − p*| − shift·p* | is within level iff P ≈ p*(1 ± shift) (P ≥ p*)
-        event = lambda final: abs(final - shift * optimum) <= level
-        return cs.checks.Event(0.9, bound="lower", event=event, metric="gap", vs="penalty").check(traces)
+        return cs.checks.Event(0.9, bound="lower", event=lambda final: final <= level, metric="gap",
+                               vs="penalty").check(traces)
     return check
 
 
@@ -121,7 +130,25 @@ optimum = cs.Claim(
     mutations=MUTATIONS,
 )
 
-optimum_negative = optimum.negative_control(
-    "ADMM reaches p*(1 + 1e-8) to 1e-9 (false: it reaches p* itself, 2.4e-9 away)",
-    optimum_check(1e-9, shift=1e-8),
-)
+NEAR_MISS_HORIZON = 430  # just below the hitting times' 90%-quantile (~432): see the docstring
+
+
+def first_hit_experiment(s, ctx):
+    """{penalty: a one-checkpoint Trace at t = NEAR_MISS_HORIZON holding each replica's smallest gap so far}."""
+    problem = ConvexReluRegression(samples=s["samples"], regularization=s["beta"])
+    _, _, optimum = problem.reference_optimum()
+    mutated = ctx.mutate(problem)
+    replicas = ctx.replicas or s["replicas"]
+    trace = ctx.simulate(mutated, ConvexReluADMM(s["penalty"]), NEAR_MISS_HORIZON, s["replicas"],
+                         record=np.arange(NEAR_MISS_HORIZON + 1),
+                         metrics={"gap": functools.partial(objective_gap, optimum=optimum)},
+                         x0=mutated.initial_points(replicas))
+    smallest = np.fmin.reduce(trace.values("gap"), axis=1)[:, None]
+    return {s["penalty"]: dataclasses.replace(trace, steps=trace.steps[-1:], metrics={"gap": smallest})}
+
+
+optimum_negative = dataclasses.replace(optimum.negative_control(
+    f"ADMM first reaches the certified optimum p* to 1e-9 within {NEAR_MISS_HORIZON} steps in >= 90% of replicas "
+    "(false: about 2/3 have by then; the hitting times' 90%-quantile is about 432)",
+    optimum_check(1e-9),
+), experiment=first_hit_experiment)
