@@ -259,3 +259,35 @@ class ReplicaStreams:
         for gen, sl in zip(self._gens, self._slices):
             out[sl] = gen.integers(0, high, size=(sl.stop - sl.start, *shape))
         return self.xp.asarray(out)
+
+
+def run_streams(meta: dict, replicas: int) -> ReplicaStreams:
+    """The replica streams a recorded run drew from, from their start, for restating the run on its own numbers.
+
+    Seed, backend, dtype, generator and stream family are read from the run's metadata (``meta["seed"]``,
+    ``"backend"``, ``"dtype"``, ``"generator"`` and ``meta["versions"]["streams"]``; a missing generator or
+    family means the defaults, as for the run).  Valid because every block of 64 replicas owns its stream: one
+    ReplicaStreams over all ``replicas`` gives each block the same sequence as any chunking of the run did, so
+    the k-th draw here is the run's k-th draw for every replica, provided the restatement repeats the run's draws
+    in the same order, kinds and shapes.  Not valid otherwise (a method that draws twice per step, a problem or
+    sampler that also draws, a draw of another shape or kind in between): the numbers are then the run's, but
+    matched with the wrong steps; nor for metadata edited by hand, since the streams are only as right as it is.
+    """
+    from .backend import namespace
+
+    return ReplicaStreams(namespace(meta["backend"]), int(meta["seed"]), 0, int(replicas), meta["dtype"],
+                          generator=meta.get("generator"), family=meta.get("versions", {}).get("streams"))
+
+
+def host_stream_family(meta: dict, what: str = "a host restatement") -> str:
+    """The NumPy stream family a recorded run drew from, for restating it on the host with the same numbers; a
+    one-line error for a run that drew a device's own generators (CuPy, torch-cuda, ``generator="torch"``),
+    whose numbers the host streams do not repeat (the restatement would report a spurious difference)."""
+    backend = meta["backend"]
+    generator = meta.get("generator") or DEFAULT_GENERATOR.get(backend, "numpy")
+    if generator != "numpy":
+        from .errors import ConvsimError
+
+        raise ConvsimError(f"{what} replays the run's host random streams; a {backend} run with {generator} "
+                           "generators draws its own (use numpy, array_api_strict or torch with numpy generators)")
+    return stream_family(meta.get("versions", {}).get("streams"))

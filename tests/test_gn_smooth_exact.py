@@ -21,8 +21,8 @@ def load(name):
     return module
 
 
-gn = load("gn_smooth_exact")
-N, D, COND, STEPS = gn.QUICK["n"], gn.QUICK["d"], gn.QUICK["cond"], gn.QUICK["steps"]
+gn = load("gn_smooth")
+N, D, COND, STEPS = gn.EXACT_QUICK["n"], gn.EXACT_QUICK["d"], gn.EXACT_QUICK["cond"], gn.EXACT_QUICK["steps"]
 
 
 def test_restatement_matches_the_batched_method_on_every_backend(backend):
@@ -56,6 +56,6 @@ def test_each_restated_step_is_a_searched_regularized_newton_step_passing_the_te
 
 @pytest.mark.parametrize("claim_id", ["gn-smooth-exact", "gn-smooth-exact-neg"])
 def test_claim_and_near_miss_give_their_expected_verdicts(claim_id):
-    claim = {"gn-smooth-exact": gn.claim, "gn-smooth-exact-neg": gn.negative}[claim_id]
+    claim = {"gn-smooth-exact": gn.exact, "gn-smooth-exact-neg": gn.exact_negative}[claim_id]
     outcome = claim.run(cs.claims.Context(), quick=True)
     assert outcome.verdict.verdict == claim.expected

@@ -110,12 +110,14 @@ def test_companions_declare_their_parents():
     assert aid.saba_exact.sharpens == "aid-itd-saba"
 
 
-@pytest.mark.parametrize("module", [shuffling, dog, asgd, aid], ids=lambda m: m.__name__)
-def test_restatements_refuse_runs_that_drew_device_streams(module):
+def test_restatements_refuse_runs_that_drew_device_streams():
     """A CuPy or CUDA-torch run draws its own streams: replaying the host ones would be a spurious violation."""
     trace = cs.engine.Trace(np.arange(3), {}, np.full(64, -1), {},
                             {"backend": "cupy", "seed": 0, "versions": {"streams": "pcg64"}})
     with pytest.raises(cs.ConvsimError, match="host random streams"):
-        module.host_streams_of(trace, "x")
+        cs.random.host_stream_family(trace.meta, "x")
     trace.meta["backend"] = "torch"
-    assert module.host_streams_of(trace, "x") == "pcg64"
+    assert cs.random.host_stream_family(trace.meta, "x") == "pcg64"
+    trace.meta["generator"] = "torch"
+    with pytest.raises(cs.ConvsimError, match="host random streams"):
+        cs.random.host_stream_family(trace.meta, "x")

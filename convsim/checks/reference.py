@@ -102,3 +102,20 @@ def _upper_log_half(x: np.ndarray) -> np.ndarray:
     lo = math.sqrt(x[pos].min() * x[pos].max())
     keep = pos & (x >= lo)
     return keep if keep.any() else pos
+
+
+def farthest_from_one(ratio) -> np.ndarray:
+    """Per column of ``ratio`` (replicas, P), the entry farthest from 1 in ``|log|``, as a ``(1, P)`` row.
+
+    For a pathwise identity (a run against its restatement on the same random numbers): it must hold on every
+    replica, so the check reads the worst one, a one-row Series for :class:`Reference` with no Monte Carlo
+    interval, and one replica off is a difference, never sampling error.  A non-finite, zero or negative entry
+    counts as farthest (no identity holds there); a non-finite one is returned as ``inf``.
+    """
+    ratio = np.asarray(ratio, dtype=np.float64)
+    if ratio.ndim != 2:
+        raise ConvsimError(f"ratio must have shape (replicas, points), got {ratio.shape}")
+    healthy = np.isfinite(ratio) & (ratio > 0)
+    distance = np.where(healthy, np.abs(np.log(np.where(healthy, ratio, 1.0))), np.inf)
+    worst = np.take_along_axis(ratio, np.argmax(distance, axis=0)[None, :], axis=0)
+    return np.where(np.isfinite(worst), worst, np.inf)

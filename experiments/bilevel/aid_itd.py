@@ -56,7 +56,6 @@ import convsim as cs
 import convsim.bilevel as bl
 from convsim import mutations as mu
 from convsim import random as streams
-from convsim.errors import require
 from convsim.engine.trace import Series
 from convsim.schedules import constant
 
@@ -254,15 +253,6 @@ SABA_EXACT_RTOL = 1e-5  # float64 rounding of the SAGA cancellations, relative t
 RESTATED_REPLICAS = streams.BLOCK  # the first block's replicas: a path-wise check needs no more
 
 
-def host_streams_of(trace, claim_id):
-    """The stream family of a run the restatement can replay: only runs that drew from the host (NumPy) streams."""
-    backend = trace.meta["backend"]
-    require(streams.DEFAULT_GENERATOR.get(backend, "numpy") == "numpy",
-            f"{claim_id} replays the run's host random streams; a {backend} run draws its own (use numpy, torch "
-            "or array_api_strict)")
-    return trace.meta["versions"]["streams"]
-
-
 def restated_saba_grad_h_sq(s, seed, family, record, gamma, rho):
     """||grad h(x_t)||^2 (RESTATED_REPLICAS, len(record)) of SABA (Dagreou et al., Alg. 2) restated on the finite-sum
     quadratic bilevel problem, from its matrices: grad_y g_i = A y + B x + b + xi_i, grad_y f_j = C (y - y_target) +
@@ -313,7 +303,7 @@ def restated_saba_grad_h_sq(s, seed, family, record, gamma, rho):
 
 
 def saba_restated_ratio(trace, s, gamma_factor=1.0):
-    family = host_streams_of(trace, "aid-itd-saba-exact")
+    family = streams.host_stream_family(trace.meta, "aid-itd-saba-exact")
     restated = restated_saba_grad_h_sq(s, trace.meta["seed"], family, trace.steps, gamma_factor * s["gamma"], s["rho"])
     return Series(trace.steps, trace.values("grad_h_sq")[:RESTATED_REPLICAS] / restated, "t", "restated_ratio",
                   trace.diverged_at[:RESTATED_REPLICAS], {"gamma_factor": gamma_factor})

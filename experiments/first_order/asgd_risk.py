@@ -70,7 +70,6 @@ import numpy as np
 import convsim as cs
 from convsim import mutations as mu
 from convsim import random as streams
-from convsim.errors import require
 from convsim.engine.trace import Series
 
 SOURCE = cs.Source("Risk Bounds of Accelerated SGD for Overparameterized Linear Regression (Li, Deng, Wu, Zhou, Gu)",
@@ -265,15 +264,6 @@ EXACT_RTOL = 1e-9
 RESTATED_REPLICAS = streams.BLOCK  # the first block's replicas: a path-wise check needs no more
 
 
-def host_streams_of(trace, claim_id):
-    """The stream family of a run the restatement can replay: only runs that drew from the host (NumPy) streams."""
-    backend = trace.meta["backend"]
-    require(streams.DEFAULT_GENERATOR.get(backend, "numpy") == "numpy",
-            f"{claim_id} replays the run's host random streams; a {backend} run draws its own (use numpy, torch "
-            "or array_api_strict)")
-    return trace.meta["versions"]["streams"]
-
-
 def restated_variance_risk(s, accelerated, seed, family, record, gamma_factor=1.0):
     """Excess risk (1/2) sum_i lambda_i (w_t - x*)_i^2 (RESTATED_REPLICAS, len(record)) of the variance run, restated:
     w_0 = v_0 = x* = 0, H = diag(i^-2), each step one feature a = H^(1/2) z (z ~ N(0, I_d)) and one label noise
@@ -313,7 +303,7 @@ def restated_edge(runs, s, gamma_factor=1.0):
     for name, accelerated in (("sgd", False), ("asgd", True)):
         trace = runs[f"{name}-variance"]
         keep = trace.steps >= s["steps"] // 2
-        family = host_streams_of(trace, "asgd-risk-variance-exact")
+        family = streams.host_stream_family(trace.meta, "asgd-risk-variance-exact")
         restated = restated_variance_risk(s, accelerated, trace.meta["seed"], family, trace.steps[keep], gamma_factor)
         ratio[name] = trace.values("suboptimality")[:RESTATED_REPLICAS, keep] / restated
     trace = runs["asgd-variance"]

@@ -64,7 +64,6 @@ import numpy as np
 import convsim as cs
 from convsim import mutations as mu
 from convsim import random as streams
-from convsim.errors import require
 from convsim.engine.trace import Series
 
 SOURCE = cs.Source("DoG is SGD's Best Friend: A Parameter-Free Dynamic Step Size Schedule (Ivgi, Hinder, Carmon)",
@@ -185,15 +184,6 @@ EXACT_RTOL = 1e-9
 RESTATED_REPLICAS = streams.BLOCK  # the first block's replicas: a path-wise check needs no more
 
 
-def host_streams_of(trace, claim_id):
-    """The stream family of a run the restatement can replay: only runs that drew from the host (NumPy) streams."""
-    backend = trace.meta["backend"]
-    require(streams.DEFAULT_GENERATOR.get(backend, "numpy") == "numpy",
-            f"{claim_id} replays the run's host random streams; a {backend} run draws its own (use numpy, torch "
-            "or array_api_strict)")
-    return trace.meta["versions"]["streams"]
-
-
 def restated_suboptimality(s, seed, family, record, r_eps=R_EPS):
     """f(xbar_t) - f* (RESTATED_REPLICAS, len(record)) of DoG restated from the paper: on f(x) = sum_i w_i |x_i|
     (x* = 0, w geometric from 1 to 0.1) from x_0 = d0 1/sqrt(d), with the subgradient g_t = w sign(x_t) + sigma z_t,
@@ -223,7 +213,7 @@ def restated_suboptimality(s, seed, family, record, r_eps=R_EPS):
 
 
 def restated_ratio(trace, s, r_eps=R_EPS):
-    family = host_streams_of(trace, "dog-rate-exact")
+    family = streams.host_stream_family(trace.meta, "dog-rate-exact")
     restated = restated_suboptimality(s, trace.meta["seed"], family, trace.steps, r_eps)
     return Series(trace.steps, trace.values("suboptimality")[:RESTATED_REPLICAS] / restated, "t", "restated_ratio",
                   trace.diverged_at[:RESTATED_REPLICAS], {"r_eps": r_eps})

@@ -34,19 +34,36 @@ Claims:
     acceleration here is 1.9× (2.1× full), below √5 ≈ 2.24 — reported by this claim, not hidden by the window.
   - `optex-exact` (sharp companion): for a quadratic the gradient is affine, so a GP with the affine kernel
     1 + ⟨x, y⟩ and no noise reproduces it exactly once the history's affine hull spans R^d; then a round of
-    OptEx IS N sequential GD steps: ‖x_r − (I − ηH)^N x_{r−1}‖ / ‖x_{r−1} − (I − ηH)^N x_{r−1}‖ = 0.  Checked on
-    d = 4, H spectrum (1, 0.8, 0.6, 0.4) rotated, η = 0.5, N = 4, 8 replicas: the relative round defect over
-    rounds 6-8 (after the 5-round burn-in the span needs; before it the defect is 0.3-0.9) is ≤ 1e-8 (Level,
-    upper).  Measured 8.0e-11 [1.6e-11, 1.8e-10]: exact up to rounding, which grows from 5e-12 as the iterates,
-    and with them the history's spread, shrink (flagged loose: a bound at numerical zero).
+    OptEx IS N sequential GD steps.  Checked on d = 4, H spectrum (1, 0.8, 0.6, 0.4) rotated, η = 0.5, N = 4,
+    8 replicas, rounds 6-8 (after the 5-round burn-in the span needs; before it the rounds are off by O(1)):
+    per replica, ‖x_r − x*‖² over ‖(I − ηH)^N x_{r−1} − x*‖² (N exact GD steps from the round's start, the
+    problem's gradient) equals 1 within rtol 1e-8 on every replica (Reference on the replica farthest from 1 at
+    each round: the identity is pathwise, so no Monte Carlo interval; tightness 1 by construction).  Measured (quick =
+    full, sfc64 and pcg64: no random numbers): mean |ratio − 1| 1.9e-11, 3.1e-10, 4.9e-10 at rounds 6, 7, 8
+    (largest replica 3.3e-9): rounding, which grows as the iterates shrink against a history whose affine hull
+    is spanned by the earlier, larger points (measured: the defect is not a fixed multiple of u·κ(K_hist)²,
+    0.04 to 6 times it, so a rounding-model level would be a tuned constant).
+    Re-specified in session 5 (it was flagged loose): the check was a Level on the relative round defect
+    ‖x_r − (I − ηH)^N x_{r−1}‖/‖x_{r−1} − (I − ηH)^N x_{r−1}‖ ≤ 1e-8 (measured 8e-11, tightness 0.008), with the
+    control "≤ 1e-11", a statement about the rounding rather than the algorithm.  The tolerance cannot be
+    tightened honestly (the floor grows from 1e-11 to 1e-9 over rounds 6-10, and any level between would be
+    read off the measurement), so the measure was made relative instead: a ratio to the exact reference, whose
+    near-miss control is a change of the algorithm's constant by the rtol (below).  The rtol keeps the old
+    level, 1e-8, not re-tuned; the round defect is still recorded (figure and evidence).
 Mutations (all caught, quick): the kernel estimate replaced by the last stored gradient (stale proxy: slope
 −0.395, violated; round defect ≈ 1); the N parallel evaluations ignored (N = 1 in every run: slope −0.15; the round
 is one GD step, not N); the length scale ×100 (the Matérn GP is nearly constant: slope −0.14; for the affine
 kernel it rescales the linear part against the constant and the defect rises to ~1e-7); the noise 1e-3 in the
-affine GP (no longer interpolating: defect O(1)); a history too short to span (T₀ = 4 < d + 1: defect ~0.1).
+affine GP (no longer interpolating: defect O(1)); a history too short to span (T₀ = 4 < d + 1: defect ~0.1); for
+`optex-exact` also a GP jitter of 1e-10 on the kernel diagonal and the step ×1.01 (added in session 5; with the
+8-replica mean the jitter, the short history and the length scale ×100 came out inconclusive, a few replicas moving
+far, which is why the check reads the farthest replica).
 Negative controls (near-miss): "the effective acceleration is Ω(N)" — the v1 abstract's linear rate, rounds
 O(N^{−1}) — false here by 0.18 (quick; 0.13 full) against the tolerance 0.05 plus the interval; and for the sharp
-claim "the round defect is ≤ 1e-11" (8× below the measured level).  Re-specified after seeing a failure: the
+claim "each round equals N GD steps with the step η(1 + 1e-8)" — the step moved by exactly the check's rtol,
+which moves the ratio by 2.2e-8 to 2.6e-8 on average (5e-8 on the farthest replica) on rounds 6-8 (the smallest
+change of the constant the check must see; re-specified in session 5 from "the round defect is ≤ 1e-11", see
+above).  Re-specified after seeing a failure: the
 exponent tolerance was 0.1 at first; at full settings the control's interval then reached the tolerance edge
 (inconclusive), and 0.05 is the resolution the integer round counts (40-140 per point) support.
 Not tested: the theorem's constants and its stochastic regime (σ² > 0), the estimation-error bound, the
@@ -65,7 +82,7 @@ from convsim.checks.verdict import INCONCLUSIVE, Checker
 from convsim.engine import StateMetric
 from convsim.methods.optex import OptEx
 
-NEEDS_FLOAT64 = "the sharp companion resolves a round defect of 1e-10 and the runs go down to f = 1e-8"
+NEEDS_FLOAT64 = "the sharp companion resolves a relative change of 1e-8 per round and the runs go down to f = 1e-8"
 
 SOURCE = cs.Source("OptEx: Expediting First-Order Optimization with Approximately Parallelized Iterations "
                    "(Shu, Fang, He, Yu)", "2402.11427",
@@ -74,6 +91,7 @@ SOURCE = cs.Source("OptEx: Expediting First-Order Optimization with Approximatel
 
 EPS = 1e-8
 TOLERANCE = 0.05  # re-specified from 0.1, see the docstring
+EXACT_RTOL = 1e-8  # the relative tolerance of optex-exact (its level before session 5, now on a ratio)
 
 
 @lru_cache(maxsize=4)
@@ -137,23 +155,46 @@ def round_defect(n, lr):
     """‖x_r − (I − ηH)^N x_{r−1}‖ / ‖x_{r−1} − (I − ηH)^N x_{r−1}‖: how far a round is from N GD steps."""
     def defect(problem, x, state):
         xp = array_namespace(x)
-        z = state.start
-        for _ in range(n):
-            z = z - lr * problem.grad(z)
+        z = gd_steps(problem, state.start, n, lr)
         gap = xp.sqrt(xp.sum((x - z) ** 2, axis=-1))
         return gap / xp.sqrt(xp.sum((state.start - z) ** 2, axis=-1))
     return StateMetric(defect)
 
 
+def gd_steps(problem, x, n, lr):
+    """N exact gradient steps from x (the problem's own gradient: the reference a round must equal)."""
+    for _ in range(n):
+        x = x - lr * problem.grad(x)
+    return x
+
+
+def round_ratio(n, lr):
+    """‖x_r − x*‖² / ‖(I − ηH)^N x_{r−1} − x*‖²: the round's error over that of N exact GD steps from the round's
+    start (1 for an exact round; a relative measure, so the rounding floor does not grow as the iterates shrink)."""
+    def ratio(problem, x, state):
+        xp = array_namespace(x)
+        x_star = problem.x_star_on(x)[None, :]
+        z = gd_steps(problem, state.start, n, lr)
+        return xp.sum((x - x_star) ** 2, axis=-1) / xp.sum((z - x_star) ** 2, axis=-1)
+    return StateMetric(ratio)
+
+
 def sharp_experiment(s, ctx):
     problem = sharp_problem()
     method = OptEx(step_size=s["lr"], parallelism=s["n"], history=50, kernel="affine", length_scale=1.0, noise=0.0)
+    metrics = {"round_defect": round_defect(s["n"], s["lr"]), "round_ratio": round_ratio(s["n"], s["lr"]),
+               # the control's reference: N GD steps with the step moved by the check's rtol
+               "round_ratio_step_moved": round_ratio(s["n"], s["lr"] * (1.0 + EXACT_RTOL))}
     return ctx.simulate(problem, method, s["rounds"], replicas=s["replicas"], x0=starts(s["replicas"], problem.dim),
-                        metrics={"round_defect": round_defect(s["n"], s["lr"])}, record=np.arange(s["rounds"] + 1))
+                        metrics=metrics, record=np.arange(s["rounds"] + 1))
 
 
-def check_exact(trace, s, level=1e-8):
-    return cs.checks.Level("round_defect", level, bound="upper", rtol=0.01, window=tuple(s["window"])).check(trace)
+def check_exact(trace, s, metric="round_ratio"):
+    what = "N GD steps" if metric == "round_ratio" else f"N GD steps with step x (1 + {EXACT_RTOL:g})"
+    worst = cs.checks.farthest_from_one(trace.values(metric))
+    series = cs.Series(trace.steps.astype(float), worst, "round", "round_ratio", np.full(1, -1), trace.constants)
+    return cs.checks.Reference("round_ratio", lambda t: np.ones_like(t), rtol=EXACT_RTOL, window=tuple(s["window"]),
+                               what=what, decisive="all").check(series)
 
 
 ON = "OptEx"
@@ -162,6 +203,8 @@ SERIAL = mu.set_field("parallelism", 1, on=ON, name="the N parallel evaluations 
 LENGTH_X100 = mu.scale("length_scale", 100.0, on=ON, name="length scale x100")
 NOISY = mu.set_field("noise", 1e-3, on=ON, name="noise 1e-3 on the kernel diagonal")
 SHORT_HISTORY = mu.set_field("history", 4, on=ON, name="history T0 = 4 < d + 1")
+JITTER = mu.set_field("noise", 1e-10, on=ON, name="jitter 1e-10 on the kernel diagonal")
+STEP_X101 = mu.scale("step_size", 1.01, on=ON, name="step size x1.01")
 
 QUICK = {"d": 10, "lr": 0.25, "replicas": 8, "parallelism": (1, 2, 3, 4), "gd_steps": 150}
 FULL = {"d": 10, "lr": 0.25, "replicas": 32, "parallelism": (1, 2, 3, 4), "gd_steps": 150}
@@ -194,11 +237,12 @@ exact = cs.Claim(
     id="optex-exact",
     family="first-order",
     statement="on a quadratic, OptEx with the affine kernel 1 + <x, y> and no noise predicts the gradient exactly once "
-              "the history spans, so each round equals N sequential GD steps (relative round defect <= 1e-8)",
+              "the history spans, so each round equals N sequential GD steps: ||x_r - x*||^2 over that of N exact GD "
+              "steps from x_(r-1) is 1 (rtol 1e-8)",
     source=SOURCE, assumptions=("f quadratic: the gradient is affine", "affine kernel, noise 0, pinv solve",
                                 "d = 4, eta = 0.5, N = 4; rounds 6-8, after the 5-round burn-in the span needs"),
     experiment=sharp_experiment, check=check_exact, quick=SHARP, full=SHARP, sharpens="optex",
-    mutations=(STALE, SERIAL, NOISY, SHORT_HISTORY, LENGTH_X100),
+    mutations=(STALE, SERIAL, NOISY, SHORT_HISTORY, LENGTH_X100, JITTER, STEP_X101),
 )
 
 negative = claim.negative_control(
@@ -207,6 +251,6 @@ negative = claim.negative_control(
     lambda series, s: check_rate(series, s, claimed=-1.0))
 
 exact_negative = exact.negative_control(
-    "the relative round defect of the affine-kernel OptEx is <= 1e-11 (below the ~1e-10 that the finite "
-    "precision of the history's spread allows; false)",
-    lambda trace, s: check_exact(trace, s, level=1e-11))
+    "each round of the affine-kernel OptEx equals N GD steps with the step moved by the check's rtol, "
+    "eta (1 + 1e-8) (false: the rounds are eta's)",
+    lambda trace, s: check_exact(trace, s, metric="round_ratio_step_moved"))

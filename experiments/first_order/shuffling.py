@@ -81,7 +81,6 @@ from scipy.special import expit
 import convsim as cs
 from convsim import mutations as mu
 from convsim import random as streams
-from convsim.errors import require
 from convsim.engine.trace import Series
 
 
@@ -183,15 +182,6 @@ EXACT_RTOL = 1e-9
 RESTATED_REPLICAS = streams.BLOCK  # the first block's replicas: a path-wise check needs no more
 
 
-def host_streams_of(trace, claim_id):
-    """The stream family of a run the restatement can replay: only runs that drew from the host (NumPy) streams."""
-    backend = trace.meta["backend"]
-    require(streams.DEFAULT_GENERATOR.get(backend, "numpy") == "numpy",
-            f"{claim_id} replays the run's host random streams; a {backend} run draws its own (use numpy, torch "
-            "or array_api_strict)")
-    return trace.meta["versions"]["streams"]
-
-
 def restated_dist_sq(problem, sampling, epochs, seed, family, record, step_constant=STEP_CONSTANT):
     """||x_t - x*||^2 (RESTATED_REPLICAS, len(record)) of batch-1 SGD on the logistic finite sum, restated from
     its definition: grad f_i(x) = -y_i a_i sigma(-y_i a_i^T x) + reg x, x_0 = 0, the epoch-wise step
@@ -243,7 +233,7 @@ def restated_ratios(runs, s, step_constant=STEP_CONSTANT, samplings=("reshuffle"
     for sampling in samplings:
         trace = runs[sampling]
         restated = restated_for(tuple(sorted(s.items())), sampling, trace.meta["seed"],
-                                host_streams_of(trace, "shuffling-exact"), tuple(int(t) for t in trace.steps),
+                                streams.host_stream_family(trace.meta, "shuffling-exact"), tuple(int(t) for t in trace.steps),
                                 float(step_constant))
         ratio[sampling] = trace.values("dist_sq")[:RESTATED_REPLICAS] / restated
     rr, sgd = runs["reshuffle"], runs["with-replacement"]
