@@ -70,7 +70,9 @@ happen in the first steps and switch on sharply between α = 0.47 (0/64) and 0.5
 momentum with the same steps leaves the cone in at most 25% of the runs at β = 0.005" (measured 50% [37%, 63%];
 8%, 50%, 94% at the three steps; at the full horizon T = 2000 it leaves in 99.6%, a far control there).
 Full settings, measured: every verdict as expected (the ball and SPD claims 0/256 exits at every step).
-Mutations: the regret exponent catches a constant step (violated) and α/t^{1/4} (inconclusive); it cannot see
+Mutations: the regret exponent catches a constant step (violated); α/t^{1/4}, first declared caught (it was
+inconclusive on 16 PCG64 replicas), is consistent after the resize to 32 SFC64 replicas, so it is declared blind
+there and the geodesic companion declares it (a full-catalogue mutation run found the miss); it cannot see
 the geometry bugs (a dropped transport, the Euclidean gradient, the projected retraction: all converge to the
 same point at the same rate; declared blind), which the geodesic companion catches (violated), with β_2 ×1.009
 and the constant step; the coordinate-wise second moment is invisible on a diameter (one ambient coordinate
@@ -284,7 +286,10 @@ claim = cs.Claim(
     statement="RAMSGRAD (alpha/sqrt t, beta_1t = 0.9 * 0.999^(t-1), beta_2 = 0.99) on online Frechet losses over a "
               "product of 4 Poincare balls: average regret R_T/T = O(T^(-1/2))",
     source=SOURCE, assumptions=ASSUMPTIONS, experiment=regret_experiment, check=check_regret, quick=QUICK, full=FULL,
-    mutations=(CONSTANT_STEP, QUARTER_STEP,
+    mutations=(CONSTANT_STEP,
+               QUARTER_STEP.blind("at T = 1024 the initial-distance part of the regret still dominates the window, so "
+                                  "alpha/t^(1/4) also fits below -0.4 (caught only as inconclusive on the 16 PCG64 "
+                                  "replicas of the first version); the geodesic companion catches it"),
                TRANSPORT_DROPPED.blind(SAME_LIMIT), EUCLIDEAN_GRADIENT.blind(SAME_LIMIT), RETRACTION.blind(SAME_LIMIT)),
 )
 
@@ -302,7 +307,7 @@ exact = cs.Claim(
     source=SOURCE, assumptions=ASSUMPTIONS + ("exact gradients",), experiment=exact_experiment, check=check_exact,
     quick=QUICK, full=FULL, sharpens="riemannian-adaptive",
     mutations=(TRANSPORT_DROPPED, EUCLIDEAN_GRADIENT, RETRACTION, mu.scale("beta2", 0.999 / 0.99, on=ON),
-               CONSTANT_STEP,
+               CONSTANT_STEP, QUARTER_STEP,
                COORDINATE.blind("on a diameter only one ambient coordinate moves: per-coordinate and per-manifold "
                                 "second moments coincide (the isometry claim catches it)")),
 )

@@ -35,7 +35,9 @@ Claims:
 
 Mutations: step ×2 (both methods: the compositional method reaches its floor within the horizon and NCE catches
 up, ratio 1.04 in a pilot: caught by unnorm-comp); the classifier's noise ratio ×2 (the draws stay 1:1, so NCE is
-biased: caught by the companion, blind for unnorm-comp — it only makes NCE slower); NCE's logistic weights
+biased mostly in its log-normalizer: blind for both — first declared caught by the companion, where it was only
+inconclusive on the PCG64 streams; on SFC64 the variance ratio reads 1.01, inside the 10% band; a full-catalogue
+mutation run found the miss); NCE's logistic weights
 1 − h(x), h(y) dropped (the estimating equation loses its root: caught by the companion, blind for unnorm-comp).
 """
 
@@ -125,7 +127,11 @@ variance = cs.Claim(
                                                                   "exactly (Newton)"),
     experiment=variance_experiment, check=check_variance,
     quick={"replicas": 4096, "samples": 100}, full={"replicas": 2**15, "samples": 400},
-    mutations=(mu.scale("noise_ratio", 2.0), mu.set_field("logistic_weighting", False),
+    mutations=(mu.scale("noise_ratio", 2.0).blind(
+                   "for a Gaussian mean the fitted log-normalizer absorbs most of the wrong ratio: "
+                   "n E(theta - theta*)^2 moves by a few percent, inside the 10% band (SFC64: ratio 1.01; PCG64: "
+                   "inconclusive, [1.839, 2.034] against 1.843)"),
+               mu.set_field("logistic_weighting", False),
                mu.scale("step", 2.0).blind("the estimate is the loss's exact minimizer: no step enters")))
 
 variance_negative = variance.negative_control(
