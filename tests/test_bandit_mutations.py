@@ -95,8 +95,10 @@ def test_exp3_mean_field_reference_matches_the_simulation_on_a_paying_arm():
     table = np.zeros((T, K))
     table[:, 0] = 1.0
     gamma = cs.bandits.EXP3.tuned_gamma(K, T)
-    trace = cs.bandits.simulate_bandit(cs.bandits.AdversarialBandit(table), cs.bandits.EXP3(gamma), T, 64,
+    # 1024 replicas: the mean's standard error is ~0.3% of it, so 1.5% is ~5 standard errors (64 replicas and 3%
+    # were ~2.4, which the SFC64 streams' sample exceeded: 1.035)
+    trace = cs.bandits.simulate_bandit(cs.bandits.AdversarialBandit(table), cs.bandits.EXP3(gamma), T, 1024,
                                        record=[T])
-    assert trace.mean("regret")[-1] == pytest.approx(module.meanfield_regret(K, T), rel=0.03)
+    assert trace.mean("regret")[-1] == pytest.approx(module.meanfield_regret(K, T), rel=0.015)
     # the exploration part alone is exact: γ T (K − 1)/K
     assert module.meanfield_regret(K, T) > gamma * T * (K - 1) / K
